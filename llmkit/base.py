@@ -1,0 +1,269 @@
+"""BaseLLM: one instance is one conversation with one model.
+
+It owns what every backend shares: history and system prompt, extensions and hooks, timing, pricing and
+the sync conveniences. A backend implements only `_send_user_message_to_llm` and
+`_stream_user_message_to_llm` (and `_cleanup` if it holds resources).
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import replace
+from datetime import datetime, timezone
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from llmkit._sync import iterate_sync, run_sync
+from llmkit.config import LLMConfig
+from llmkit.errors import ConfigurationError, LLMError, StreamError
+from llmkit.extensions.usage import TokenUsageTrackingExtension
+from llmkit.messages import (
+    ChunkResponse,
+    CompleteResponse,
+    Image,
+    ImageInput,
+    LLMRequest,
+    Message,
+    Role,
+    TokenUsage,
+    assemble_response,
+)
+
+if TYPE_CHECKING:
+    from llmkit.models import LLMModel
+    from llmkit.pricing import Pricing
+
+E = TypeVar("E")
+
+
+class BaseLLM(ABC):
+    """A conversation with one model; see the module docstring."""
+
+    def __init__(self, model: LLMModel, config: LLMConfig | None = None) -> None:
+        self.model = model
+        self.config = config if config is not None else (model.default_config or LLMConfig())
+        self._system_prompt: str | None = self.config.system_message
+        self._history: list[Message] = []
+        self._usage_tracker = TokenUsageTrackingExtension()
+        self._extensions: list[Any] = [self._usage_tracker]
+        self._closed = False
+
+    # ----- conversation -------------------------------------------------------------------------------
+    @property
+    def messages(self) -> list[Message]:
+        """The conversation so far (system prompt first); a copy, so editing it changes nothing."""
+        system = [Message(Role.SYSTEM, self._system_prompt)] if self._system_prompt else []
+        return system + self._history
+
+    @property
+    def system_prompt(self) -> str | None:
+        return self._system_prompt
+
+    def configure_system_prompt(self, prompt: str | None) -> None:
+        self._system_prompt = prompt or None
+
+    def add_user_message(self, content: str, images: Sequence[ImageInput | Image] | None = None) -> Message:
+        message = self._user_message(content, images)
+        self._history.append(message)
+        return message
+
+    def add_assistant_message(self, content: str, reasoning: str | None = None) -> Message:
+        message = Message(Role.ASSISTANT, content, reasoning=reasoning)
+        self._history.append(message)
+        return message
+
+    def clear_history(self) -> None:
+        self._history.clear()
+
+    def _user_message(self, content: str, images: Sequence[ImageInput | Image] | None) -> Message:
+        if not isinstance(content, str):
+            raise ConfigurationError(f"A user message must be a string, got {type(content).__name__}")
+        normalised = tuple(Image.from_input(i) for i in images or ())
+        if normalised and "vision" not in self.model.capabilities:
+            raise ConfigurationError(
+                f"{self.model.identifier} does not accept images",
+                hint="choose a vision-capable model (capabilities include 'vision')",
+            )
+        return Message(Role.USER, content, normalised)
+
+    # ----- extensions and hooks ----------------------------------------------------------------------
+    @property
+    def usage(self) -> TokenUsageTrackingExtension:
+        """Per-call usage records and totals (`.total`, `.records`, `.to_dataframe()`)."""
+        return self._usage_tracker
+
+    @property
+    def extensions(self) -> list[Any]:
+        return list(self._extensions)
+
+    def register_extension(self, extension: E) -> E:
+        if extension not in self._extensions:
+            self._extensions.append(extension)
+        return extension
+
+    def unregister_extension(self, extension: Any) -> None:
+        if extension in self._extensions:
+            self._extensions.remove(extension)
+
+    def get_extension(self, kind: type[E]) -> E | None:
+        return next((e for e in self._extensions if isinstance(e, kind)), None)
+
+    async def before_invoke(self, request: LLMRequest) -> CompleteResponse | None:
+        """Run extensions' before_invoke in order; the first that returns a response answers the call."""
+        for extension in self._extensions:
+            hook = getattr(extension, "before_invoke", None)
+            if hook is not None:
+                answer = await hook(self, request)
+                if answer is not None:
+                    return answer  # type: ignore[no-any-return]
+        return None
+
+    async def after_invoke(self, request: LLMRequest, response: CompleteResponse) -> CompleteResponse:
+        """Run extensions' after_invoke in order; each may replace the response."""
+        for extension in self._extensions:
+            hook = getattr(extension, "after_invoke", None)
+            if hook is not None:
+                replaced = await hook(self, request, response)
+                if replaced is not None:
+                    response = replaced
+        return response
+
+    # ----- calls ----------------------------------------------------------------------------------------
+    def build_request(self, message: Message, *, stream: bool, sample_index: int | None = None) -> LLMRequest:
+        return LLMRequest(tuple([*self.messages, message]), self.config, self.model, stream, sample_index)
+
+    async def send_user_message(self, content: str, images: Sequence[ImageInput | Image] | None = None, *,
+                                sample_index: int | None = None) -> CompleteResponse:
+        """Send a user message and return the whole answer; both join the history on success."""
+        self._ensure_open()
+        message = self._user_message(content, images)
+        request = self.build_request(message, stream=False, sample_index=sample_index)
+        started, at = time.perf_counter(), datetime.now(timezone.utc)
+        response = await self.before_invoke(request)
+        if response is None:
+            response = self._priced(await self._send_user_message_to_llm(request), at)
+        response = replace(response, latency_s=time.perf_counter() - started, model=self.model.identifier)
+        response = await self.after_invoke(request, response)
+        self._history += [message, Message(Role.ASSISTANT, response.content, reasoning=response.reasoning)]
+        return response
+
+    async def stream_user_message(self, content: str, images: Sequence[ImageInput | Image] | None = None, *,
+                                  sample_index: int | None = None) -> AsyncIterator[ChunkResponse]:
+        """Stream the answer; the last chunk has is_complete=True and the usage (priced)."""
+        self._ensure_open()
+        message = self._user_message(content, images)
+        request = self.build_request(message, stream=True, sample_index=sample_index)
+        started, at = time.perf_counter(), datetime.now(timezone.utc)
+        hit = await self.before_invoke(request)
+        source = replay_chunks(hit) if hit is not None else self._stream_user_message_to_llm(request)
+        chunks: list[ChunkResponse] = []
+        ttft: float | None = None
+        try:
+            async for chunk in source:
+                if ttft is None and (chunk.content or chunk.reasoning):
+                    ttft = time.perf_counter() - started
+                if chunk.is_complete:
+                    final = chunk if hit is not None else self._priced_chunk(chunk, at)
+                    chunks.append(final)
+                    response = assemble_response(
+                        chunks, latency_s=time.perf_counter() - started, ttft_s=ttft, model=self.model.identifier,
+                        cached=hit is not None,
+                        original_latency_s=hit.original_latency_s if hit is not None else None,
+                    )
+                    response = await self.after_invoke(request, response)
+                    self._history += [message, Message(Role.ASSISTANT, response.content, reasoning=response.reasoning)]
+                    yield replace(final, usage=response.usage)
+                    return
+                chunks.append(chunk)
+                yield chunk
+        except LLMError as exc:
+            if exc.partial_content is None:
+                exc.partial_content = "".join(c.content for c in chunks)
+            raise
+        finally:
+            closer = getattr(source, "aclose", None)
+            if closer is not None:
+                await closer()
+        raise StreamError(
+            f"The stream from {self.model.identifier} ended before the model finished",
+            partial_content="".join(c.content for c in chunks),
+        )
+
+    def _pricing(self) -> Pricing | None:
+        return self.config.pricing.to_pricing() if self.config.pricing else self.model.pricing
+
+    def _priced(self, response: CompleteResponse, at: datetime) -> CompleteResponse:
+        return response if response.cached else replace(response, usage=self.price_usage(response.usage, at))
+
+    def _priced_chunk(self, chunk: ChunkResponse, at: datetime) -> ChunkResponse:
+        return replace(chunk, usage=self.price_usage(chunk.usage or TokenUsage(estimated=True), at))
+
+    def price_usage(self, usage: TokenUsage, at: datetime | None = None) -> TokenUsage:
+        """Cost of usage at this instance's price (LLMConfig.pricing, else the catalog's)."""
+        pricing = self._pricing()
+        return pricing.price(usage, at) if pricing is not None else usage
+
+    # ----- sync conveniences -------------------------------------------------------------------------
+    def send_user_message_sync(self, content: str, images: Sequence[ImageInput | Image] | None = None,
+                               **kwargs: Any) -> CompleteResponse:
+        """`send_user_message` for scripts and notebook cells that do not use await."""
+        return run_sync(self.send_user_message(content, images, **kwargs))
+
+    def stream_user_message_sync(self, content: str, images: Sequence[ImageInput | Image] | None = None,
+                                 **kwargs: Any) -> Iterator[ChunkResponse]:
+        return iterate_sync(self.stream_user_message(content, images, **kwargs))
+
+    # ----- lifecycle --------------------------------------------------------------------------------------
+    async def cleanup(self) -> None:
+        """Release the backend's resources; the instance cannot be used afterwards."""
+        if not self._closed:
+            self._closed = True
+            await self._cleanup()
+
+    def cleanup_sync(self) -> None:
+        run_sync(self.cleanup())
+
+    async def _cleanup(self) -> None:
+        """Backends holding resources override this."""
+
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise ConfigurationError(f"This {type(self).__name__} was cleaned up; create a new one with create_llm")
+
+    async def __aenter__(self) -> BaseLLM:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.cleanup()
+
+    def __enter__(self) -> BaseLLM:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.cleanup_sync()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model={self.model.identifier!r}, turns={len(self._history)})"
+
+    # ----- what a backend implements -----------------------------------------------------------------
+    @abstractmethod
+    async def _send_user_message_to_llm(self, request: LLMRequest) -> CompleteResponse:
+        """Send request.messages and return the answer with token counts (costs are added by BaseLLM)."""
+
+    @abstractmethod
+    def _stream_user_message_to_llm(self, request: LLMRequest) -> AsyncIterator[ChunkResponse]:
+        """Yield chunks; the last has is_complete=True and the token counts."""
+
+
+async def replay_chunks(response: CompleteResponse, size: int = 64) -> AsyncIterator[ChunkResponse]:
+    """Replay a stored response as a stream (reasoning first, then content), ending with its usage."""
+    if response.reasoning:
+        for i in range(0, len(response.reasoning), size):
+            yield ChunkResponse(reasoning=response.reasoning[i : i + size])
+    for i in range(0, len(response.content), size):
+        yield ChunkResponse(content=response.content[i : i + size])
+    yield ChunkResponse(is_complete=True, usage=response.usage, finish_reason=response.finish_reason)

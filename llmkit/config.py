@@ -1,0 +1,211 @@
+"""LLMConfig, its merge rule, and validation of a config against a model's JSON Schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from llmkit.errors import ConfigValidationError
+
+if TYPE_CHECKING:
+    from llmkit.models import LLMModel
+    from llmkit.pricing import Pricing
+
+# LLMConfig fields that a model's config_schema may restrict; everything else in a schema is an extra param.
+SCHEMA_CHECKED_FIELDS = ("temperature", "top_p", "max_tokens", "seed", "stop")
+# Fields that change a model's output; the cache key and eval rows use exactly these.
+OUTPUT_FIELDS = ("temperature", "top_p", "max_tokens", "seed", "stop", "system_message", "extra_params")
+
+
+class PricingConfig(BaseModel):
+    """A per-instance price override, USD per million tokens (e.g. GPU-hour cost of a local model)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input_usd_per_mtok: Decimal = Field(ge=0)
+    output_usd_per_mtok: Decimal = Field(ge=0)
+    cached_input_usd_per_mtok: Decimal | None = Field(default=None, ge=0)
+
+    def to_pricing(self) -> Pricing:
+        from llmkit.pricing import Pricing
+
+        return Pricing.simple(self.input_usd_per_mtok, self.output_usd_per_mtok, self.cached_input_usd_per_mtok,
+                              source="LLMConfig.pricing")
+
+
+class LLMConfig(BaseModel):
+    """How to call a model. Unset fields (None) mean "the model's default"; only set fields are sent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False)
+
+    temperature: float | None = Field(default=None, ge=0, le=2, description="Sampling temperature")
+    max_tokens: int | None = Field(default=None, gt=0, description="Cap on generated tokens (reasoning included)")
+    top_p: float | None = Field(default=None, ge=0, le=1, description="Nucleus sampling")
+    stop: list[str] | None = Field(default=None, description="Stop sequences")
+    seed: int | None = Field(default=None, description="Sampling seed, where the model supports one")
+    system_message: str | None = Field(default=None, description="System prompt for new conversations")
+    pricing: PricingConfig | None = Field(default=None, description="Override the catalog price")
+    timeout: float | None = Field(default=None, gt=0, description="Seconds before a request is abandoned")
+    max_retries: int | None = Field(default=None, ge=0, le=20, description="Retries on 429/5xx/connection errors")
+    extra_params: dict[str, Any] = Field(default_factory=dict, description="Model-specific parameters")
+
+    @field_validator("stop", mode="before")
+    @classmethod
+    def _stop_as_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    def merged(self, override: LLMConfig | None) -> LLMConfig:
+        """Self overridden by the fields the caller explicitly set on `override`; extra_params merge by key."""
+        if override is None:
+            return self
+        update = {name: getattr(override, name) for name in override.model_fields_set}
+        if "extra_params" in update:
+            update["extra_params"] = {**self.extra_params, **override.extra_params}
+        return self.model_copy(update=update)
+
+    def output_params(self) -> dict[str, Any]:
+        """The settings that change what the model says (used for cache keys and result rows)."""
+        values = {name: getattr(self, name) for name in OUTPUT_FIELDS}
+        return {k: v for k, v in values.items() if v not in (None, {}, [])}
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={getattr(self, k)!r}" for k in sorted(self.model_fields_set))
+        return f"LLMConfig({shown})"
+
+
+def config_from_mapping(data: Mapping[str, Any]) -> LLMConfig:
+    """Build an LLMConfig from user data, turning pydantic errors into ConfigValidationError."""
+    from pydantic import ValidationError
+
+    try:
+        return LLMConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}" for err in exc.errors()
+        )
+        allowed = ", ".join(LLMConfig.model_fields)
+        raise ConfigValidationError(f"Invalid LLMConfig: {problems}", hint=f"LLMConfig fields are: {allowed}") from None
+
+
+def effective_max_tokens(model: LLMModel, config: LLMConfig) -> int | None:
+    if config.max_tokens is not None:
+        return config.max_tokens
+    default = model.default_config.max_tokens if model.default_config else None
+    return default
+
+
+def schema_instance(config: LLMConfig) -> dict[str, Any]:
+    """The values of a config that a model's schema constrains."""
+    instance = {name: getattr(config, name) for name in SCHEMA_CHECKED_FIELDS if getattr(config, name) is not None}
+    instance.update(config.extra_params)
+    return instance
+
+
+def validate_config(model: LLMModel, config: LLMConfig) -> None:
+    """Check a config against the model's schema before any request; raise ConfigValidationError if rejected."""
+    schema = model.config_schema
+    properties: Mapping[str, Any] = schema.get("properties") or {}
+    if not properties:
+        if config.extra_params:
+            keys = ", ".join(sorted(config.extra_params))
+            raise ConfigValidationError(
+                f"Model {model.identifier} accepts no extra_params, got: {keys}",
+                model=model.identifier, key=next(iter(sorted(config.extra_params))),
+            )
+        return
+    instance = schema_instance(config)
+    unsupported: Mapping[str, str] = schema.get("x-unsupported") or {}
+    for key in instance:
+        if key not in properties:
+            reason = unsupported.get(key)
+            if reason:
+                raise ConfigValidationError(
+                    f"{key} is not accepted by {model.identifier}: {reason}", model=model.identifier, key=key,
+                    hint=f"remove {key} from the config for this model",
+                )
+            where = "extra_params key" if key not in SCHEMA_CHECKED_FIELDS else "parameter"
+            accepted = ", ".join(k for k in properties if k not in SCHEMA_CHECKED_FIELDS) or "none"
+            raise ConfigValidationError(
+                f"Unknown {where} {key!r} for {model.identifier}; its extra_params are: {accepted}",
+                model=model.identifier, key=key,
+            )
+    _validate_with_jsonschema(model, instance)
+    _validate_cross_field(model, config, properties, instance)
+
+
+_compiled: dict[int, tuple[Mapping[str, Any], Any]] = {}
+
+
+def _validator_for(model: LLMModel) -> Any:
+    """One compiled jsonschema validator per schema object (schemas are immutable)."""
+    from jsonschema import Draft202012Validator
+
+    schema = model.config_schema
+    hit = _compiled.get(id(schema))
+    if hit is None or hit[0] is not schema:
+        plain = {k: v for k, v in schema.items() if not k.startswith("x-")}
+        hit = (schema, Draft202012Validator(plain))
+        _compiled[id(schema)] = hit
+    return hit[1]
+
+
+def _validate_with_jsonschema(model: LLMModel, instance: dict[str, Any]) -> None:
+    errors = sorted(_validator_for(model).iter_errors(instance), key=lambda e: list(e.path))
+    if not errors:
+        return
+    err = errors[0]
+    key = str(err.path[0]) if err.path else None
+    properties: Mapping[str, Any] = model.config_schema.get("properties") or {}
+    prop: Mapping[str, Any] = properties.get(key, {}) if key else {}
+    raise ConfigValidationError(
+        f"{_describe_value(key, instance.get(key) if key else None)} is not accepted by {model.identifier}: "
+        f"{describe_allowed(prop) or err.message}",
+        model=model.identifier, key=key,
+    )
+
+
+def _describe_value(key: str | None, value: Any) -> str:
+    return f"{key}={value!r}" if key else repr(value)
+
+
+def describe_allowed(prop: Mapping[str, Any]) -> str:
+    """Human text for what a schema property allows: its enum values or its range."""
+    if "enum" in prop:
+        return "allowed values are " + ", ".join(_show(v) for v in prop["enum"])
+    low, high = prop.get("minimum"), prop.get("maximum")
+    if low is not None or high is not None:
+        text = f"allowed range is {low if low is not None else '-inf'} to {high if high is not None else 'inf'}"
+        gap = prop.get("not")
+        if isinstance(gap, Mapping) and "minimum" in gap and "maximum" in gap:
+            text += f", except {gap['minimum']} to {gap['maximum']}"
+        return text
+    if prop.get("type"):
+        return f"expected a value of type {prop['type']}"
+    return ""
+
+
+def _show(value: Any) -> str:
+    return "true" if value is True else "false" if value is False else str(value)
+
+
+def _validate_cross_field(model: LLMModel, config: LLMConfig, properties: Mapping[str, Any],
+                          instance: Mapping[str, Any]) -> None:
+    """Constraints between fields, declared in the schema as `x-less-than: <other field>`."""
+    for key, prop in properties.items():
+        other = prop.get("x-less-than")
+        if not other or key not in instance:
+            continue
+        limit = effective_max_tokens(model, config) if other == "max_tokens" else instance.get(other)
+        if limit is not None and instance[key] >= limit:
+            raise ConfigValidationError(
+                f"{key}={instance[key]} must be less than {other}={limit} for {model.identifier}",
+                model=model.identifier, key=key, hint=f"raise {other} above {instance[key]} or lower {key}",
+            )
+
+
+def iter_config_fields() -> Iterable[tuple[str, Any]]:
+    """(name, FieldInfo) of LLMConfig, for generated forms."""
+    return LLMConfig.model_fields.items()

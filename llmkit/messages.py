@@ -1,0 +1,228 @@
+"""Value types that cross the public API: messages, token usage, responses and stream chunks."""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import mimetypes
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Union
+
+ImageInput = Union[str, Path, bytes]  # noqa: UP007 - a runtime alias, valid on 3.10
+"""An image for a vision model: a file path, raw bytes, an http(s) URL or a data: URI."""
+
+
+class Role(str, enum.Enum):
+    SYSTEM = "system"
+    USER = "user"
+    ASSISTANT = "assistant"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An image normalised once: either a remote URL or bytes with their media type."""
+
+    url: str | None = None
+    data: bytes | None = None
+    media_type: str = "image/png"
+
+    @classmethod
+    def from_input(cls, value: ImageInput | Image) -> Image:
+        if isinstance(value, Image):
+            return value
+        if isinstance(value, bytes):
+            return cls(data=value, media_type=_sniff_media_type(value))
+        text = str(value)
+        if text.startswith(("http://", "https://")):
+            return cls(url=text)
+        if text.startswith("data:"):
+            header, _, payload = text.partition(",")
+            media_type = header[5:].split(";")[0] or "application/octet-stream"
+            return cls(data=base64.b64decode(payload), media_type=media_type)
+        path = Path(text).expanduser()
+        if not path.is_file():
+            from llmkit.errors import ConfigurationError
+
+            raise ConfigurationError(f"Image {text!r} is neither an http(s) URL, a data: URI nor a readable file")
+        data = path.read_bytes()
+        return cls(data=data, media_type=mimetypes.guess_type(path.name)[0] or _sniff_media_type(data))
+
+    @property
+    def base64(self) -> str:
+        return base64.b64encode(self.data or b"").decode("ascii")
+
+    @property
+    def data_uri(self) -> str:
+        return self.url or f"data:{self.media_type};base64,{self.base64}"
+
+    @property
+    def digest(self) -> str:
+        """Stable content hash, used in cache keys instead of the bytes."""
+        return self.url or hashlib.sha256(self.data or b"").hexdigest()
+
+    def __repr__(self) -> str:
+        return f"Image(url={self.url!r})" if self.url else f"Image({self.media_type}, {len(self.data or b'')} bytes)"
+
+
+def _sniff_media_type(data: bytes) -> str:
+    signatures = {
+        b"\x89PNG": "image/png",
+        b"\xff\xd8\xff": "image/jpeg",
+        b"GIF8": "image/gif",
+        b"RIFF": "image/webp",
+    }
+    for magic, media_type in signatures.items():
+        if data.startswith(magic):
+            return media_type
+    return "application/octet-stream"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One turn of a conversation."""
+
+    role: Role
+    content: str
+    images: tuple[Image, ...] = ()
+    reasoning: str | None = None
+
+    def __repr__(self) -> str:
+        text = self.content if len(self.content) <= 60 else self.content[:57] + "..."
+        extra = f", images={len(self.images)}" if self.images else ""
+        return f"Message({self.role.value}, {text!r}{extra})"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUsage:
+    """Tokens of one call (or a sum of calls) and what they cost in USD.
+
+    `input_tokens` includes `cached_input_tokens`; `output_tokens` includes `reasoning_tokens`.
+    `saved_cost` is what a cache hit would have cost (its `total_cost` is 0).
+    `estimated` is True when a server reported no usage and llmkit counted the tokens itself.
+    """
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    cached_input_tokens: int = 0
+    input_cost: Decimal = Decimal(0)
+    output_cost: Decimal = Decimal(0)
+    total_cost: Decimal = Decimal(0)
+    saved_cost: Decimal = Decimal(0)
+    estimated: bool = False
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        if not isinstance(other, TokenUsage):
+            return NotImplemented
+        values: dict[str, Any] = {}
+        for f in fields(self):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            values[f.name] = (a or b) if f.name == "estimated" else a + b
+        return TokenUsage(**values)
+
+    def __radd__(self, other: Any) -> TokenUsage:
+        if other == 0:  # lets sum() work
+            return self
+        return NotImplemented  # type: ignore[no-any-return]
+
+    def as_cached(self) -> TokenUsage:
+        """The usage of a cache hit: same tokens, nothing charged, the would-have-been cost kept aside."""
+        return replace(self, input_cost=Decimal(0), output_cost=Decimal(0), total_cost=Decimal(0),
+                       saved_cost=self.total_cost + self.saved_cost)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: (str(v) if isinstance(v, Decimal) else v)
+                for f in fields(self) for v in [getattr(self, f.name)]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TokenUsage:
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name in data:
+                kwargs[f.name] = Decimal(str(data[f.name])) if f.name.endswith("_cost") else data[f.name]
+        return cls(**kwargs)
+
+    def _repr_html_(self) -> str:
+        from llmkit.display import usage_html
+
+        return usage_html(self)
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteResponse:
+    """The answer to one unary call (or the assembled result of a stream)."""
+
+    content: str
+    reasoning: str | None = None
+    usage: TokenUsage = field(default_factory=TokenUsage)
+    finish_reason: str | None = None
+    latency_s: float | None = None
+    ttft_s: float | None = None
+    cached: bool = False
+    original_latency_s: float | None = None
+    model: str | None = None
+    raw: Any = field(default=None, repr=False, compare=False)
+    metadata: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __str__(self) -> str:
+        return self.content
+
+    def _repr_html_(self) -> str:
+        from llmkit.display import response_html
+
+        return response_html(self)
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkResponse:
+    """One piece of a streamed answer; the last one has `is_complete=True` and carries the usage."""
+
+    content: str = ""
+    reasoning: str | None = None
+    is_complete: bool = False
+    usage: TokenUsage | None = None
+    finish_reason: str | None = None
+    raw: Any = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LLMRequest:
+    """Everything one call sends, as extensions (and the cache key) see it.
+
+    `sample_index` distinguishes independent samples of the same request (eval repeats); `None` means
+    "any sample will do".
+    """
+
+    messages: tuple[Message, ...]
+    config: Any  # LLMConfig; typed loosely to keep this module free of pydantic
+    model: Any  # LLMModel
+    stream: bool = False
+    sample_index: int | None = None
+
+    @property
+    def system_prompt(self) -> str | None:
+        return next((m.content for m in self.messages if m.role is Role.SYSTEM), None)
+
+    @property
+    def last_user_message(self) -> Message | None:
+        return next((m for m in reversed(self.messages) if m.role is Role.USER), None)
+
+
+def assemble_response(chunks: Sequence[ChunkResponse], **kwargs: Any) -> CompleteResponse:
+    """Join streamed chunks into the response a unary call would have returned."""
+    content = "".join(c.content for c in chunks)
+    reasoning = "".join(c.reasoning or "" for c in chunks) or None
+    last = chunks[-1] if chunks else ChunkResponse(is_complete=True)
+    return CompleteResponse(content=content, reasoning=reasoning, usage=last.usage or TokenUsage(),
+                            finish_reason=last.finish_reason, **kwargs)

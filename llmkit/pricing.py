@@ -1,0 +1,156 @@
+"""Prices and the billing rules that turn token counts into USD.
+
+Rules (the same for every provider, after the adapters have normalised the counts):
+- `input_tokens` counts every prompt token, cached ones included; `cached_input_tokens` of them are billed at
+  the cached rate (the input rate when the model has none), the rest at the input rate.
+- `output_tokens` counts every generated token, reasoning included; all are billed at the output rate.
+- A tier (`above_input_tokens`) re-prices the whole request when its prompt is larger than the threshold.
+- A dated price change applies to requests made on or after its `effective` date.
+- An off-peak schedule (DeepSeek) bills requests made outside the peak windows at the off-peak rates.
+All arithmetic is Decimal, per million tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from llmkit.messages import TokenUsage
+
+MILLION = Decimal(1_000_000)
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """USD per million tokens."""
+
+    input: Decimal
+    output: Decimal
+    cached_input: Decimal | None = None
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any]) -> Rates:
+        return cls(
+            input=Decimal(str(data["input"])),
+            output=Decimal(str(data["output"])),
+            cached_input=_dec(data.get("cached_input")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    above_input_tokens: int
+    rates: Rates
+
+
+@dataclass(frozen=True, slots=True)
+class PriceChange:
+    effective: date
+    rates: Rates
+
+
+@dataclass(frozen=True, slots=True)
+class OffPeak:
+    """Off-peak rates outside the given UTC peak windows (weekdays only, e.g. [("01:00", "04:00")])."""
+
+    peak_windows_utc: tuple[tuple[str, str], ...]
+    rates: Rates
+
+    def is_off_peak(self, at: datetime) -> bool:
+        at = at.astimezone(timezone.utc)
+        if at.weekday() >= 5:
+            return True
+        hhmm = at.strftime("%H:%M")
+        return not any(start <= hhmm < end for start, end in self.peak_windows_utc)
+
+
+@dataclass(frozen=True, slots=True)
+class Pricing:
+    """A model's price card. `illustrative` marks made-up prices (MOCK models)."""
+
+    rates: Rates
+    tiers: tuple[Tier, ...] = ()
+    changes: tuple[PriceChange, ...] = ()
+    off_peak: OffPeak | None = None
+    currency: str = "USD"
+    source: str | None = None
+    as_of: str | None = None
+    illustrative: bool = False
+    notes: str | None = field(default=None, compare=False)
+
+    @classmethod
+    def simple(cls, input: Any, output: Any, cached_input: Any = None, **kwargs: Any) -> Pricing:
+        return cls(Rates(Decimal(str(input)), Decimal(str(output)), _dec(cached_input)), **kwargs)
+
+    @classmethod
+    def from_catalog(cls, entry: dict[str, Any]) -> Pricing:
+        """Build from a packaged catalog entry (see llmkit/catalog/models.yaml)."""
+        off_peak = entry.get("off_peak")
+        return cls(
+            rates=Rates.from_mapping(entry["pricing"]),
+            tiers=tuple(
+                Tier(int(t["above_input_tokens"]), Rates.from_mapping(t)) for t in entry.get("tiers") or ()
+            ),
+            changes=tuple(
+                sorted(
+                    (PriceChange(date.fromisoformat(str(c["effective"])), Rates.from_mapping(c))
+                     for c in entry.get("price_changes") or ()),
+                    key=lambda c: c.effective,
+                )
+            ),
+            off_peak=OffPeak(
+                tuple((w[0], w[1]) for w in off_peak["peak_windows_utc"]), Rates.from_mapping(off_peak)
+            )
+            if off_peak
+            else None,
+            source=entry.get("source"),
+            as_of=str(entry["as_of"]) if entry.get("as_of") else None,
+        )
+
+    def rates_for(self, input_tokens: int, at: datetime | None = None) -> Rates:
+        """The rates that apply to one request of this prompt size made at this time."""
+        at = at or datetime.now(timezone.utc)
+        rates = self.rates
+        for change in self.changes:
+            if at.date() >= change.effective:
+                rates = change.rates
+        if self.off_peak and self.off_peak.is_off_peak(at):
+            rates = self.off_peak.rates
+        for tier in sorted(self.tiers, key=lambda t: t.above_input_tokens):
+            if input_tokens > tier.above_input_tokens:
+                rates = tier.rates
+        return rates
+
+    def price(self, usage: TokenUsage, at: datetime | None = None) -> TokenUsage:
+        """Return usage with input/output/total cost filled in (Decimal USD)."""
+        rates = self.rates_for(usage.input_tokens, at)
+        cached = min(usage.cached_input_tokens, usage.input_tokens)
+        cached_rate = rates.cached_input if rates.cached_input is not None else rates.input
+        input_cost = (Decimal(usage.input_tokens - cached) * rates.input + Decimal(cached) * cached_rate) / MILLION
+        output_cost = Decimal(usage.output_tokens) * rates.output / MILLION
+        return replace(usage, input_cost=input_cost, output_cost=output_cost, total_cost=input_cost + output_cost)
+
+    def with_overrides(self, rates: Rates) -> Pricing:
+        return replace(self, rates=rates, tiers=(), changes=(), off_peak=None)
+
+
+def estimate_cost(pricing: Pricing | None, input_tokens: int, output_tokens: int) -> Decimal:
+    """Cost of a hypothetical request, for dry runs and budget checks."""
+    if pricing is None:
+        return Decimal(0)
+    from llmkit.messages import TokenUsage
+
+    return pricing.price(TokenUsage(input_tokens=input_tokens, output_tokens=output_tokens)).total_cost
+
+
+FREE = Pricing.simple(0, 0, 0, source="local runtime: free unless LLMConfig.pricing is set")
+
+__all__: Sequence[str] = ["FREE", "OffPeak", "PriceChange", "Pricing", "Rates", "Tier", "estimate_cost"]

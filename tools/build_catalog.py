@@ -1,0 +1,137 @@
+"""Build llmkit/catalog/models.yaml from the research data in ../shared/data/models.yaml.
+
+The source keeps prose (tiered pricing, off-peak hours) that billing code cannot read; the structured tiers,
+off-peak schedules and capabilities below are transcribed from that prose, entry by entry. Run:
+
+    python tools/build_catalog.py [path/to/shared/data/models.yaml]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "models.yaml"
+TARGET = ROOT / "llmkit" / "catalog" / "models.yaml"
+
+BACKEND_BY_PROVIDER = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "google": "gemini",
+    "mistral": "mistral",
+    "deepseek": "deepseek",
+    "zhipu": "zhipu",
+}
+
+# "Requests with more than N input tokens are billed for the whole request at ..." (from tiered_pricing).
+TIERS: dict[str, list[dict[str, Any]]] = {
+    "gpt-6.2-astra": [{"above_input_tokens": 272000, "input": 16.0, "cached_input": 0.8, "output": 60.0}],
+    "gpt-6.2-sol": [{"above_input_tokens": 272000, "input": 4.0, "cached_input": 0.2, "output": 15.0}],
+    "gpt-6.1-sol": [{"above_input_tokens": 272000, "input": 4.0, "cached_input": 0.2, "output": 15.0}],
+    "gpt-6-astra": [{"above_input_tokens": 272000, "input": 20.0, "cached_input": 2.0, "output": 75.0}],
+    "gpt-6-luna": [{"above_input_tokens": 272000, "input": 0.2, "cached_input": 0.02, "output": 0.75}],
+    "gpt-5.5": [{"above_input_tokens": 272000, "input": 10.0, "cached_input": 1.0, "output": 45.0}],
+    "claude-haiku-5-5": [{"above_input_tokens": 100000, "input": 0.5, "cached_input": 0.05, "output": 2.5}],
+    "gemini-3.1-pro-preview": [{"above_input_tokens": 200000, "input": 4.0, "cached_input": 0.4, "output": 18.0}],
+    "gemini-2.5-pro": [{"above_input_tokens": 200000, "input": 2.5, "cached_input": 0.25, "output": 15.0}],
+}
+
+# DeepSeek: "Rates shown are PEAK ... all other hours are off-peak at half price".
+_DEEPSEEK_PEAK = [["01:00", "04:00"], ["06:00", "10:00"]]
+OFF_PEAK: dict[str, dict[str, Any]] = {
+    "deepseek-flash": {"peak_windows_utc": _DEEPSEEK_PEAK, "input": 0.15, "cached_input": 0.003, "output": 0.6},
+    "deepseek-v4-pro": {"peak_windows_utc": _DEEPSEEK_PEAK, "input": 0.66, "cached_input": 0.022, "output": 1.98},
+    "deepseek-v4-flash": {"peak_windows_utc": _DEEPSEEK_PEAK, "input": 0.15, "cached_input": 0.003, "output": 0.6},
+}
+
+# Image input: every OpenAI, Anthropic and Gemini chat model listed; Mistral's 2512+ general models; no
+# DeepSeek or listed GLM text model (protocols.md §4-6).
+NO_VISION = {"codestral-2508", "magistral-medium-latest", "mistral-large-4"}
+VISION_PROVIDERS = {"openai", "anthropic", "google", "mistral"}
+
+
+def convert(entry: dict[str, Any]) -> dict[str, Any]:
+    reasoning = entry.get("reasoning") or {}
+    control = reasoning.get("type")
+    out: dict[str, Any] = {
+        "id": entry["id"],
+        "provider": entry["provider"],
+        "backend": BACKEND_BY_PROVIDER[entry["provider"]],
+        "display_name": entry.get("display_name"),
+        "status": entry["status"],
+        "context_window": entry.get("context_window"),
+        "max_input_tokens": entry.get("max_input_tokens"),
+        "max_output_tokens": entry.get("max_output_tokens"),
+        "pricing": {
+            "input": entry["input_usd_per_mtok"],
+            "output": entry["output_usd_per_mtok"],
+            "cached_input": entry.get("cached_input_usd_per_mtok"),
+            "cache_write": entry.get("cache_write_usd_per_mtok"),
+        },
+        "tiers": TIERS.get(entry["id"], []),
+        "price_changes": [
+            {
+                "effective": str(c["effective"]),
+                "input": c["input_usd_per_mtok"],
+                "output": c["output_usd_per_mtok"],
+                "cached_input": c.get("cached_input_usd_per_mtok"),
+            }
+            for c in entry.get("price_changes") or []
+        ],
+        "off_peak": OFF_PEAK.get(entry["id"]),
+        "supports_temperature": bool(entry.get("supports_temperature")),
+        "reasoning": None
+        if control in (None, "none")
+        else {
+            "control": control,
+            "values": reasoning.get("values"),
+            "min": reasoning.get("min"),
+            "max": reasoning.get("max"),
+            "default": reasoning.get("default"),
+            "can_disable": reasoning.get("can_disable"),
+            "wire": reasoning.get("wire_param"),
+            "native_values": reasoning.get("native_values"),
+        },
+        "capabilities": sorted(
+            ({"vision"} if entry["provider"] in VISION_PROVIDERS and entry["id"] not in NO_VISION else set())
+            | ({"reasoning"} if control not in (None, "none") else set())
+        ),
+        "deprecation_date": _date(entry.get("deprecation_date")),
+        "retirement_date": _date(entry.get("retirement_date")),
+        "replacement": entry.get("replacement"),
+        "pricing_notes": entry.get("tiered_pricing"),
+        "source": entry["source"],
+        "cross_checked": entry.get("cross_checked") or [],
+        "as_of": str(entry["as_of"]),
+    }
+    return out
+
+
+def _date(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def main(argv: list[str]) -> int:
+    source = Path(argv[1]) if len(argv) > 1 else DEFAULT_SOURCE
+    data = yaml.safe_load(source.read_text("utf-8"))
+    models = [convert(m) for m in data["models"]]
+    header = (
+        "# Generated by tools/build_catalog.py from the project research data (prices, context windows,\n"
+        "# reasoning controls; each entry keeps its source and as_of). Edit the source data or the script, then\n"
+        "# re-run it. Prices: USD per 1,000,000 tokens, standard on-demand rates.\n"
+    )
+    body = yaml.safe_dump(
+        {"schema_version": 1, "as_of": str(data["as_of"]), "models": models},
+        sort_keys=False, allow_unicode=True, width=120,
+    )
+    TARGET.write_text(header + body, "utf-8")
+    print(f"wrote {len(models)} models to {TARGET.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
