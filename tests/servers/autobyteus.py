@@ -120,8 +120,8 @@ class AutoByteusServer(LoopbackServer):
                      for k, v in body.items() if k not in GEN2_FIELDS]
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
-            return problems + [fastapi_error("too_short", ["body", "messages"], "List should have at least 1 item "
-                                             "after validation, not 0", messages)]
+            too_short = "List should have at least 1 item after validation, not 0"
+            return [*problems, fastapi_error("too_short", ["body", "messages"], too_short, messages)]
         for i, m in enumerate(messages):
             if not isinstance(m, dict) or m.get("role") not in ROLES:
                 problems.append(fastapi_error("literal_error", ["body", "messages", i, "role"],

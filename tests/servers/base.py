@@ -34,7 +34,9 @@ HTTP_ERROR_SCENARIOS = frozenset(
 ANSWER_SCENARIOS = frozenset({"ok", "reasoning", "error_midstream", "malformed_chunk", "slow", "slow_stream", "hang"})
 SCENARIOS = HTTP_ERROR_SCENARIOS | ANSWER_SCENARIOS
 #: What discovery endpoints (model lists, version, health) honour; anything else answers normally there.
-DISCOVERY_SCENARIOS = frozenset({"auth", "rate_limit", "quota", "server_error", "unavailable", "overloaded", "slow", "hang"})
+DISCOVERY_SCENARIOS = frozenset(
+    {"auth", "rate_limit", "quota", "server_error", "unavailable", "overloaded", "slow", "hang"}
+)
 
 
 @dataclass(frozen=True)

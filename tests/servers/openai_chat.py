@@ -63,11 +63,11 @@ FLAVORS: dict[str, Flavor] = {
 }
 
 #: Mistral's request schema (anything else is a 422 extra_forbidden).
-MISTRAL_FIELDS = frozenset(
-    "model messages temperature top_p max_tokens stream stop random_seed response_format tools tool_choice "
-    "presence_penalty frequency_penalty n prediction parallel_tool_calls safe_prompt prompt_mode "
-    "reasoning_effort metadata".split()
-)
+MISTRAL_FIELDS = frozenset({
+    "model", "messages", "temperature", "top_p", "max_tokens", "stream", "stop", "random_seed", "response_format",
+    "tools", "tool_choice", "presence_penalty", "frequency_penalty", "n", "prediction", "parallel_tool_calls",
+    "safe_prompt", "prompt_mode", "reasoning_effort", "metadata",
+})
 
 #: scenario -> (status, type, code, message template); ``{model}`` is filled in.
 OPENAI_ERRORS: dict[str, tuple[int, str, str | None, str]] = {
