@@ -131,7 +131,7 @@ class BaseLLM(ABC):
         return response
 
     # ----- calls ----------------------------------------------------------------------------------------
-    def build_request(self, message: Message, *, stream: bool, sample_index: int | None = None) -> LLMRequest:
+    def _request_for(self, message: Message, *, stream: bool, sample_index: int | None = None) -> LLMRequest:
         return LLMRequest(tuple([*self.messages, message]), self.config, self.model, stream, sample_index)
 
     async def send_user_message(self, content: str, images: Sequence[ImageInput | Image] | None = None, *,
@@ -139,7 +139,7 @@ class BaseLLM(ABC):
         """Send a user message and return the whole answer; both join the history on success."""
         self._ensure_open()
         message = self._user_message(content, images)
-        request = self.build_request(message, stream=False, sample_index=sample_index)
+        request = self._request_for(message, stream=False, sample_index=sample_index)
         started, at = time.perf_counter(), datetime.now(timezone.utc)
         response = await self.before_invoke(request)
         if response is None:
@@ -154,7 +154,7 @@ class BaseLLM(ABC):
         """Stream the answer; the last chunk has is_complete=True and the usage (priced)."""
         self._ensure_open()
         message = self._user_message(content, images)
-        request = self.build_request(message, stream=True, sample_index=sample_index)
+        request = self._request_for(message, stream=True, sample_index=sample_index)
         started, at = time.perf_counter(), datetime.now(timezone.utc)
         hit = await self.before_invoke(request)
         source = replay_chunks(hit) if hit is not None else self._stream_user_message_to_llm(request)

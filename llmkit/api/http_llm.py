@@ -1,0 +1,93 @@
+"""HTTPLLM: the BaseLLM of every HTTP backend. A wire-protocol subclass only builds requests and parses
+responses, streams and error bodies; the executor (llmkit.api.http) does the rest."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from llmkit.api.http import CallOptions, Endpoint, ErrorClassifier, executor
+from llmkit.backends import get_backend
+from llmkit.base import BaseLLM
+from llmkit.errors import AuthenticationError
+from llmkit.messages import ChunkResponse, CompleteResponse, LLMRequest
+from llmkit.secrets import get_secret
+
+
+@dataclass(frozen=True, slots=True)
+class WireRequest:
+    """What an adapter wants sent: a path relative to the base URL, a JSON body and query parameters."""
+
+    path: str
+    body: Any
+    params: Mapping[str, str] | None = None
+
+
+class HTTPLLM(BaseLLM):
+    """Shared plumbing for HTTP backends; see the module docstring."""
+
+    decode = "sse"  # how streams are framed: "sse", "ndjson" or "data-lines"
+    provider_label = "provider"
+
+    def endpoint(self) -> Endpoint:
+        """Base URL and auth headers, read on each call so a key set after creation is picked up; a required key
+        that is missing raises AuthenticationError naming the variable."""
+        backend = get_backend(self.model.backend)
+        key = next((v for v in (get_secret(name) for name in backend.api_key_env) if v), None)
+        if key is None and backend.requires_key:
+            env = backend.api_key_env[0]
+            raise AuthenticationError(f"No API key for {self.model.identifier}: {env} is not set", env_var=env)
+        base_url = self.model.host_url or backend.base_url()
+        if not base_url:
+            raise AuthenticationError(f"No base URL for {self.model.identifier}", env_var=backend.base_url_env)
+        return Endpoint(base_url=self.base_url(base_url), headers=self.auth_headers(key), provider=self.provider_label,
+                        api_key_env=backend.api_key_env[0] if backend.api_key_env else None,
+                        verify_tls=self.verify_tls())
+
+    def base_url(self, configured: str) -> str:
+        """Hook: adjust the configured base URL (e.g. append /v1)."""
+        return configured
+
+    def verify_tls(self) -> bool:
+        return True
+
+    def options(self) -> CallOptions:
+        return CallOptions.from_config(self.config)
+
+    async def _send_user_message_to_llm(self, request: LLMRequest) -> CompleteResponse:
+        wire = self.build_request(request, stream=False)
+        body = await executor().request_json(self.endpoint(), "POST", wire.path, json_body=wire.body,
+                                             options=self.options(), classify=self.classify_error(),
+                                             params=wire.params)
+        return self.parse_response(body)
+
+    async def _stream_user_message_to_llm(self, request: LLMRequest) -> AsyncIterator[ChunkResponse]:
+        wire = self.build_request(request, stream=True)
+        endpoint = self.endpoint()
+        events = executor().stream(endpoint, wire.path, json_body=wire.body, decode=self.decode,
+                                   options=self.options(), classify=self.classify_error(), params=wire.params)
+        async for chunk in self.parse_stream(events, endpoint):
+            yield chunk
+
+    def classify_error(self) -> ErrorClassifier | None:
+        """Hook: provider-specific error classification before the generic mapping."""
+        return None
+
+    @abstractmethod
+    def auth_headers(self, key: str | None) -> dict[str, str]:
+        """Headers carrying the key (and protocol version headers)."""
+
+    @abstractmethod
+    def build_request(self, request: LLMRequest, *, stream: bool) -> WireRequest:
+        """The wire request for this conversation and config."""
+
+    @abstractmethod
+    def parse_response(self, body: Any) -> CompleteResponse:
+        """A unary response body -> CompleteResponse with token counts."""
+
+    @abstractmethod
+    def parse_stream(self, events: AsyncIterator[tuple[str, str]], endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:
+        """Decoded stream events -> chunks, ending with one `is_complete=True` chunk carrying the usage; raise
+        StreamError (with partial content) on an error event or a malformed chunk."""
