@@ -120,6 +120,19 @@ class MockLLM(BaseLLM):
         answer = oracle_answer(prompt)
         return _Reply(answer, _reasoning(self.model, request.config, prompt), input_tokens)
 
+    @classmethod
+    def estimate_output_tokens(cls, model: LLMModel, config: LLMConfig, prompt: str) -> int:
+        """The output tokens this model bills for a prompt (exact, failures aside): the planner's dry-run hook.
+
+        Any backend class may define this classmethod; `llmkit.evals` uses it instead of its generic rule."""
+        if model.metadata.get("behaviour", "oracle") == "echo":
+            content, reasoning = f"Echo: {_FAIL_TAG.sub('', prompt).strip()}", None
+        else:
+            content, reasoning = oracle_answer(prompt), _reasoning(model, config, prompt)
+        limit = config.max_tokens or model.max_output_tokens or MOCK_MAX_OUTPUT
+        _, reasoning_tokens, left = _take(reasoning or "", limit)
+        return reasoning_tokens + _take(content, left)[1]
+
     def _truncate(self, reply: _Reply) -> tuple[str, str | None, TokenUsage, str]:
         limit = self.config.max_tokens or self.model.max_output_tokens or MOCK_MAX_OUTPUT
         reasoning, reasoning_tokens, left = _take(reply.reasoning or "", limit)
