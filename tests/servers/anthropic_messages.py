@@ -18,10 +18,17 @@ EFFORTS = ("low", "medium", "high", "xhigh", "max")
 ERRORS: dict[str, tuple[int, str, str]] = {
     "auth": (401, "authentication_error", "invalid x-api-key"),
     "context_length": (400, "invalid_request_error", "prompt is too long: 210345 tokens > 200000 maximum"),
-    "rate_limit": (429, "rate_limit_error", "This request would exceed the rate limit for your organization of "
-                   "50 requests per minute."),
-    "quota": (402, "billing_error", "Your credit balance is too low to access the Anthropic API. Please go to "
-              "Plans & Billing to upgrade or purchase credits."),
+    "rate_limit": (
+        429,
+        "rate_limit_error",
+        "This request would exceed the rate limit for your organization of 50 requests per minute.",
+    ),
+    "quota": (
+        402,
+        "billing_error",
+        "Your credit balance is too low to access the Anthropic API. Please go to "
+        "Plans & Billing to upgrade or purchase credits.",
+    ),
     "server_error": (500, "api_error", "Internal server error"),
     "unavailable": (503, "api_error", "Service unavailable"),
     "overloaded": (529, "overloaded_error", "Overloaded"),
@@ -31,8 +38,9 @@ ERRORS: dict[str, tuple[int, str, str]] = {
 DEFAULT_MODELS: list[str | ModelSpec] = [
     ModelSpec("claude-sonnet-4-5", 200000, ("completion", "thinking", "vision")),
     ModelSpec("claude-sonnet-4-6", 1000000, ("completion", "thinking", "vision")),
-    ModelSpec("claude-opus-4-7", 1000000, ("completion", "thinking", "vision"), rejects_budget=True,
-              rejects_temperature=True),
+    ModelSpec(
+        "claude-opus-4-7", 1000000, ("completion", "thinking", "vision"), rejects_budget=True, rejects_temperature=True
+    ),
 ]
 
 
@@ -68,8 +76,10 @@ class AnthropicServer(LoopbackServer):
         super().__init__(**options)
 
     def endpoints(self) -> list[Endpoint]:
-        return [Endpoint("/v1/messages", self._messages, prompt_of=anthropic_prompt),
-                Endpoint("/v1/models", self._list_models, ("GET",))]
+        return [
+            Endpoint("/v1/messages", self._messages, prompt_of=anthropic_prompt),
+            Endpoint("/v1/models", self._list_models, ("GET",)),
+        ]
 
     def presented_key(self, request: Request) -> str | None:
         """``x-api-key`` (protocols.md); gateways and anthropic SDK 2.x send ``Authorization: Bearer`` instead."""
@@ -84,14 +94,34 @@ class AnthropicServer(LoopbackServer):
         return json_response(error_body(etype, message), status, headers={"request-id": REQUEST_ID})
 
     async def _list_models(self, ex: Exchange) -> Response:
-        data = [{"type": "model", "id": m.id, "display_name": m.id.replace("-", " ").title(),
-                 "created_at": "2026-01-01T00:00:00Z", "max_input_tokens": m.context_length, "max_tokens": 64000,
-                 "capabilities": {"thinking": {"supported": m.thinking, "types": {
-                     "adaptive": {"supported": m.thinking},
-                     "enabled": {"supported": m.thinking and not self._rejects_budget(m.id)}}}}}
-                for m in self.models]
-        return json_response({"data": data, "has_more": False, "first_id": data[0]["id"] if data else None,
-                              "last_id": data[-1]["id"] if data else None})
+        data = [
+            {
+                "type": "model",
+                "id": m.id,
+                "display_name": m.id.replace("-", " ").title(),
+                "created_at": "2026-01-01T00:00:00Z",
+                "max_input_tokens": m.context_length,
+                "max_tokens": 64000,
+                "capabilities": {
+                    "thinking": {
+                        "supported": m.thinking,
+                        "types": {
+                            "adaptive": {"supported": m.thinking},
+                            "enabled": {"supported": m.thinking and not self._rejects_budget(m.id)},
+                        },
+                    }
+                },
+            }
+            for m in self.models
+        ]
+        return json_response(
+            {
+                "data": data,
+                "has_more": False,
+                "first_id": data[0]["id"] if data else None,
+                "last_id": data[-1]["id"] if data else None,
+            }
+        )
 
     def _spec(self, model: str) -> ModelSpec:
         return next((m for m in self.models if m.id == model), ModelSpec(model))
@@ -107,8 +137,10 @@ class AnthropicServer(LoopbackServer):
         if "max_tokens" not in body:
             return self.invalid("max_tokens: Field required")
         if any(isinstance(m, dict) and m.get("role") == "system" for m in body.get("messages") or []):
-            return self.invalid('messages: Unexpected role "system". The Messages API accepts a top-level '
-                                '`system` parameter, not "system" as an input message role.')
+            return self.invalid(
+                'messages: Unexpected role "system". The Messages API accepts a top-level '
+                '`system` parameter, not "system" as an input message role.'
+            )
         if self.rejects_temperature or self._spec(model).rejects_temperature:
             for name in ("temperature", "top_p", "top_k"):
                 if body.get(name) is not None:
@@ -117,15 +149,16 @@ class AnthropicServer(LoopbackServer):
         if thinking.get("type") == "enabled":
             budget = thinking.get("budget_tokens")
             if self._rejects_budget(model):
-                return self.invalid("thinking.type.enabled is not supported for this model. Use "
-                                    "thinking.type.adaptive and output_config.effort to control thinking behavior.")
+                return self.invalid(
+                    "thinking.type.enabled is not supported for this model. Use "
+                    "thinking.type.adaptive and output_config.effort to control thinking behavior."
+                )
             if not isinstance(budget, int) or budget < 1024:
                 return self.invalid("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
             if budget >= body["max_tokens"]:
                 return self.invalid("`max_tokens` must be greater than `thinking.budget_tokens`.")
             if body.get("temperature") not in (None, 1, 1.0):
-                return self.invalid("`temperature` may only be set to 1 when thinking is enabled or in adaptive "
-                                    "mode.")
+                return self.invalid("`temperature` may only be set to 1 when thinking is enabled or in adaptive mode.")
         effort = (body.get("output_config") or {}).get("effort")
         if effort is not None and effort not in EFFORTS:
             return self.invalid(f"output_config.effort: Input should be {', '.join(map(repr, EFFORTS))}")
@@ -143,17 +176,27 @@ class AnthropicServer(LoopbackServer):
             return self.stream(ex, self._plan(body, reply, omitted))
         content: list[dict[str, Any]] = []
         if reply.reasoning is not None:
-            content.append({"type": "thinking", "thinking": "" if omitted else reply.reasoning,
-                            "signature": SIGNATURE})
+            content.append({"type": "thinking", "thinking": "" if omitted else reply.reasoning, "signature": SIGNATURE})
         content.append({"type": "text", "text": reply.text})
-        message = {**self._message_shell(body), "content": content, "stop_reason": _stop(reply),
-                   "usage": self._usage(reply)}
+        message = {
+            **self._message_shell(body),
+            "content": content,
+            "stop_reason": _stop(reply),
+            "usage": self._usage(reply),
+        }
         return self.unary(ex, message, headers={"request-id": REQUEST_ID})
 
     @staticmethod
     def _message_shell(body: dict[str, Any]) -> dict[str, Any]:
-        return {"id": MESSAGE_ID, "type": "message", "role": "assistant", "model": body.get("model"),
-                "content": [], "stop_reason": None, "stop_sequence": None}
+        return {
+            "id": MESSAGE_ID,
+            "type": "message",
+            "role": "assistant",
+            "model": body.get("model"),
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+        }
 
     @staticmethod
     def _usage(r: Reply, output_tokens: int | None = None) -> dict[str, Any]:
@@ -176,13 +219,21 @@ class AnthropicServer(LoopbackServer):
         head = [event("message_start", message={**self._message_shell(body), "usage": self._usage(r, 1)})]
         index = 0
         if r.reasoning is not None:
-            head += [event("content_block_start", index=0,
-                           content_block={"type": "thinking", "thinking": "", "signature": ""}), ping]
+            head += [
+                event(
+                    "content_block_start", index=0, content_block={"type": "thinking", "thinking": "", "signature": ""}
+                ),
+                ping,
+            ]
             if not omitted:
-                head += [event("content_block_delta", index=0, delta={"type": "thinking_delta", "thinking": p})
-                         for p in pieces(r.reasoning)]
-            head += [event("content_block_delta", index=0, delta={"type": "signature_delta", "signature": SIGNATURE}),
-                     event("content_block_stop", index=0)]
+                head += [
+                    event("content_block_delta", index=0, delta={"type": "thinking_delta", "thinking": p})
+                    for p in pieces(r.reasoning)
+                ]
+            head += [
+                event("content_block_delta", index=0, delta={"type": "signature_delta", "signature": SIGNATURE}),
+                event("content_block_stop", index=0),
+            ]
             index = 1
         head.append(event("content_block_start", index=index, content_block={"type": "text", "text": ""}))
         if r.reasoning is None:
@@ -191,11 +242,15 @@ class AnthropicServer(LoopbackServer):
         usage.pop("service_tier")
         return StreamPlan(
             head=head,
-            body=[event("content_block_delta", index=index, delta={"type": "text_delta", "text": p})
-                  for p in pieces(r.text)],
-            tail=[event("content_block_stop", index=index),
-                  event("message_delta", delta={"stop_reason": _stop(r), "stop_sequence": None}, usage=usage),
-                  event("message_stop")],
+            body=[
+                event("content_block_delta", index=index, delta={"type": "text_delta", "text": p})
+                for p in pieces(r.text)
+            ],
+            tail=[
+                event("content_block_stop", index=index),
+                event("message_delta", delta={"stop_reason": _stop(r), "stop_sequence": None}, usage=usage),
+                event("message_stop"),
+            ],
             error=sse({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}, event="error"),
             malformed=b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"ty\n\n',
             extra_headers={"request-id": REQUEST_ID},

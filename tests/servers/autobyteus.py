@@ -85,21 +85,32 @@ class AutoByteusServer(LoopbackServer):
         return json_response({"detail": detail.format(model=ex.json.get("model_name", ""))}, status)
 
     def _names(self) -> list[str]:
-        return [str(m.get("name")) if isinstance(m, dict) else m.id if isinstance(m, ModelSpec) else m
-                for m in self.models]
+        return [
+            str(m.get("name")) if isinstance(m, dict) else m.id if isinstance(m, ModelSpec) else m for m in self.models
+        ]
 
     @staticmethod
     def _entry(model: str | ModelSpec | dict[str, Any]) -> dict[str, Any]:
         if isinstance(model, dict):
             return model
         spec = model if isinstance(model, ModelSpec) else ModelSpec(model, 200000)
-        return {"name": spec.id, "value": spec.id, "canonical_name": spec.id.removesuffix("-rpa"),
-                "provider": "OPENAI",
-                "config": {"token_limit": spec.context_length, "temperature": 0.7, "max_tokens": None,
-                           "system_message": "You are a helpful assistant.",
-                           "pricing_config": {"input_token_pricing": 0.0, "output_token_pricing": 0.0}},
-                "max_context_tokens": spec.context_length, "active_context_tokens": 64000,
-                "max_input_tokens": spec.context_length - 20000, "max_output_tokens": 16000}
+        return {
+            "name": spec.id,
+            "value": spec.id,
+            "canonical_name": spec.id.removesuffix("-rpa"),
+            "provider": "OPENAI",
+            "config": {
+                "token_limit": spec.context_length,
+                "temperature": 0.7,
+                "max_tokens": None,
+                "system_message": "You are a helpful assistant.",
+                "pricing_config": {"input_token_pricing": 0.0, "output_token_pricing": 0.0},
+            },
+            "max_context_tokens": spec.context_length,
+            "active_context_tokens": 64000,
+            "max_input_tokens": spec.context_length - 20000,
+            "max_output_tokens": 16000,
+        }
 
     async def _list_models(self, ex: Exchange) -> Response:
         return json_response({"models": [self._entry(m) for m in self.models]})
@@ -111,29 +122,48 @@ class AutoByteusServer(LoopbackServer):
     def _problems(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         """FastAPI/pydantic-style validation of either request generation."""
         gen = 2 if "messages" in body or self.generation == 2 else 1
-        required = ["conversation_id", "model_name"] + (["messages", "current_message_index"] if gen == 2
-                                                        else ["user_message"])
+        required = ["conversation_id", "model_name"] + (
+            ["messages", "current_message_index"] if gen == 2 else ["user_message"]
+        )
         problems = [fastapi_error("missing", ["body", f], "Field required", body) for f in required if f not in body]
         if gen == 1:
             return problems
-        problems += [fastapi_error("extra_forbidden", ["body", k], "Extra inputs are not permitted", v)
-                     for k, v in body.items() if k not in GEN2_FIELDS]
+        problems += [
+            fastapi_error("extra_forbidden", ["body", k], "Extra inputs are not permitted", v)
+            for k, v in body.items()
+            if k not in GEN2_FIELDS
+        ]
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
             too_short = "List should have at least 1 item after validation, not 0"
             return [*problems, fastapi_error("too_short", ["body", "messages"], too_short, messages)]
         for i, m in enumerate(messages):
             if not isinstance(m, dict) or m.get("role") not in ROLES:
-                problems.append(fastapi_error("literal_error", ["body", "messages", i, "role"],
-                                              "Input should be 'system', 'user', 'assistant' or 'tool'", m))
+                problems.append(
+                    fastapi_error(
+                        "literal_error",
+                        ["body", "messages", i, "role"],
+                        "Input should be 'system', 'user', 'assistant' or 'tool'",
+                        m,
+                    )
+                )
                 continue
-            problems += [fastapi_error("extra_forbidden", ["body", "messages", i, k], "Extra inputs are not "
-                                       "permitted", v) for k, v in m.items() if k not in MESSAGE_FIELDS]
+            problems += [
+                fastapi_error("extra_forbidden", ["body", "messages", i, k], "Extra inputs are not permitted", v)
+                for k, v in m.items()
+                if k not in MESSAGE_FIELDS
+            ]
         index = body.get("current_message_index")
         valid = isinstance(index, int) and 0 <= index < len(messages) and isinstance(messages[index], dict)
         if not valid or messages[index].get("role") != "user":
-            problems.append(fastapi_error("value_error", ["body", "current_message_index"], "Value error, "
-                                          "current_message_index must point at a user message", index))
+            problems.append(
+                fastapi_error(
+                    "value_error",
+                    ["body", "current_message_index"],
+                    "Value error, current_message_index must point at a user message",
+                    index,
+                )
+            )
         return problems
 
     async def _send(self, ex: Exchange) -> Response:
@@ -158,7 +188,8 @@ class AutoByteusServer(LoopbackServer):
     def _plan(r: Reply) -> StreamPlan:
         return StreamPlan(
             head=[sse({"content": "", "reasoning": p, "is_complete": False}) for p in pieces(r.reasoning)]
-            if r.reasoning else [],
+            if r.reasoning
+            else [],
             body=[sse({"content": p, "is_complete": False}) for p in pieces(r.text)],
             tail=[sse({"content": "", "is_complete": True, "token_usage": _usage(r)})],
             error=sse({"error": "boom"}),
@@ -167,5 +198,8 @@ class AutoByteusServer(LoopbackServer):
 
 
 def _usage(r: Reply) -> dict[str, int]:
-    return {"prompt_tokens": r.input_tokens, "completion_tokens": r.all_output_tokens,
-            "total_tokens": r.input_tokens + r.all_output_tokens}
+    return {
+        "prompt_tokens": r.input_tokens,
+        "completion_tokens": r.all_output_tokens,
+        "total_tokens": r.input_tokens + r.all_output_tokens,
+    }

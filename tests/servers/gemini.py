@@ -16,18 +16,33 @@ GOOGLE_RPC = "type.googleapis.com/google.rpc."
 
 ERRORS: dict[str, tuple[int, str, str]] = {
     "auth": (400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key."),
-    "context_length": (400, "INVALID_ARGUMENT", "The input token count (1210345) exceeds the maximum number of "
-                       "tokens allowed (1048576)."),
+    "context_length": (
+        400,
+        "INVALID_ARGUMENT",
+        "The input token count (1210345) exceeds the maximum number of tokens allowed (1048576).",
+    ),
     "rate_limit": (429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota)."),
-    "quota": (400, "FAILED_PRECONDITION", "Gemini API free tier is not available in your country. Please enable "
-              "billing on your project in Google AI Studio."),
-    "server_error": (500, "INTERNAL", "An internal error has occurred. Please retry or report in "
-                     "https://developers.generativeai.google/guide/troubleshooting"),
+    "quota": (
+        400,
+        "FAILED_PRECONDITION",
+        "Gemini API free tier is not available in your country. Please enable "
+        "billing on your project in Google AI Studio.",
+    ),
+    "server_error": (
+        500,
+        "INTERNAL",
+        "An internal error has occurred. Please retry or report in "
+        "https://developers.generativeai.google/guide/troubleshooting",
+    ),
     "unavailable": (503, "UNAVAILABLE", "The model is overloaded. Please try again later."),
     "overloaded": (503, "UNAVAILABLE", "The model is overloaded. Please try again later."),
-    "not_found": (404, "NOT_FOUND", "models/{model} is not found for API version v1beta, or is not supported for "
-                  "generateContent. Call ListModels to see the list of available models and their supported "
-                  "methods."),
+    "not_found": (
+        404,
+        "NOT_FOUND",
+        "models/{model} is not found for API version v1beta, or is not supported for "
+        "generateContent. Call ListModels to see the list of available models and their supported "
+        "methods.",
+    ),
 }
 
 DEFAULT_MODELS: list[str | ModelSpec] = [
@@ -53,6 +68,7 @@ def _camel(key: str) -> str:
 
 def gemini_prompt(body: dict[str, Any]) -> Prompt:
     body = camel_keys(body)
+
     def text(content: Any) -> str:
         parts = content.get("parts", []) if isinstance(content, dict) else []
         return " ".join(str(p["text"]) for p in parts if isinstance(p, dict) and "text" in p)
@@ -94,13 +110,27 @@ class GeminiServer(LoopbackServer):
         status, code, message = ERRORS[scenario]
         details: list[dict[str, Any]] = []
         if scenario == "auth":
-            details = [{"@type": GOOGLE_RPC + "ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com",
-                        "metadata": {"service": "generativelanguage.googleapis.com"}}]
+            details = [
+                {
+                    "@type": GOOGLE_RPC + "ErrorInfo",
+                    "reason": "API_KEY_INVALID",
+                    "domain": "googleapis.com",
+                    "metadata": {"service": "generativelanguage.googleapis.com"},
+                }
+            ]
         elif scenario == "rate_limit":
-            details = [{"@type": GOOGLE_RPC + "QuotaFailure", "violations": [{
-                           "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
-                           "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]},
-                       {"@type": GOOGLE_RPC + "RetryInfo", "retryDelay": f"{self.retry_after}s"}]
+            details = [
+                {
+                    "@type": GOOGLE_RPC + "QuotaFailure",
+                    "violations": [
+                        {
+                            "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                            "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+                        }
+                    ],
+                },
+                {"@type": GOOGLE_RPC + "RetryInfo", "retryDelay": f"{self.retry_after}s"},
+            ]
         return json_response(error_body(status, code, message.format(model=self._model(ex)), details), status)
 
     @staticmethod
@@ -108,10 +138,19 @@ class GeminiServer(LoopbackServer):
         return str(ex.request.path_params.get("target", "")).split(":")[0]
 
     def _entry(self, m: ModelSpec) -> dict[str, Any]:
-        return {"name": f"models/{m.id}", "version": "001", "displayName": m.id.replace("-", " ").title(),
-                "inputTokenLimit": m.context_length, "outputTokenLimit": 65536,
-                "supportedGenerationMethods": ["generateContent", "countTokens"], "temperature": 1,
-                "maxTemperature": 2, "topP": 0.95, "topK": 64, "thinking": m.thinking}
+        return {
+            "name": f"models/{m.id}",
+            "version": "001",
+            "displayName": m.id.replace("-", " ").title(),
+            "inputTokenLimit": m.context_length,
+            "outputTokenLimit": 65536,
+            "supportedGenerationMethods": ["generateContent", "countTokens"],
+            "temperature": 1,
+            "maxTemperature": 2,
+            "topP": 0.95,
+            "topK": 64,
+            "thinking": m.thinking,
+        }
 
     async def _list_models(self, ex: Exchange) -> Response:
         return json_response({"models": [self._entry(m) for m in self.models]})
@@ -129,8 +168,10 @@ class GeminiServer(LoopbackServer):
         config = camel_keys(ex.json).get("generationConfig") or {}
         thinking = config.get("thinkingConfig") or {}
         if "thinkingLevel" in thinking and "thinkingBudget" in thinking:
-            return json_response(error_body(400, "INVALID_ARGUMENT", "You can only set only one of thinking "
-                                            "budget and thinking level."), 400)
+            return json_response(
+                error_body(400, "INVALID_ARGUMENT", "You can only set only one of thinking budget and thinking level."),
+                400,
+            )
         reasoning = ex.scenario == "reasoning" or (bool(thinking) and thinking.get("thinkingBudget") != 0)
         show_thoughts = ex.scenario == "reasoning" or thinking.get("includeThoughts") is True
         reply = make_reply(ex.prompt or Prompt(), reasoning=reasoning, max_tokens=config.get("maxOutputTokens"))
@@ -155,13 +196,18 @@ class GeminiServer(LoopbackServer):
         usage["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": r.input_tokens}]
         return usage
 
-    def _response(self, model: str, parts: list[dict[str, Any]], r: Reply, candidates: int,
-                  final: bool) -> dict[str, Any]:
+    def _response(
+        self, model: str, parts: list[dict[str, Any]], r: Reply, candidates: int, final: bool
+    ) -> dict[str, Any]:
         candidate: dict[str, Any] = {"content": {"role": "model", "parts": parts}, "index": 0}
         if final:
             candidate["finishReason"] = "MAX_TOKENS" if r.truncated else "STOP"
-        return {"candidates": [candidate], "usageMetadata": self._usage(r, candidates), "modelVersion": model,
-                "responseId": RESPONSE_ID}
+        return {
+            "candidates": [candidate],
+            "usageMetadata": self._usage(r, candidates),
+            "modelVersion": model,
+            "responseId": RESPONSE_ID,
+        }
 
     def _plan(self, model: str, r: Reply, show_thoughts: bool) -> StreamPlan:
         def event(data: Any) -> bytes:
@@ -171,13 +217,23 @@ class GeminiServer(LoopbackServer):
         if r.reasoning is not None and show_thoughts:
             head.append(event(self._response(model, [{"text": r.reasoning, "thought": True}], r, 0, final=False)))
         texts = pieces(r.text)
-        frames = [event(self._response(model, [{"text": t}], r, len("".join(texts[: i + 1]).split()),
-                                       final=i == len(texts) - 1)) for i, t in enumerate(texts)]
+        frames = [
+            event(
+                self._response(model, [{"text": t}], r, len("".join(texts[: i + 1]).split()), final=i == len(texts) - 1)
+            )
+            for i, t in enumerate(texts)
+        ]
         return StreamPlan(
             head=head,
             body=frames[:-1],
             tail=frames[-1:],
-            error=event(error_body(500, "INTERNAL", "An internal error has occurred. Please retry or report in "
-                                   "https://developers.generativeai.google/guide/troubleshooting")),
+            error=event(
+                error_body(
+                    500,
+                    "INTERNAL",
+                    "An internal error has occurred. Please retry or report in "
+                    "https://developers.generativeai.google/guide/troubleshooting",
+                )
+            ),
             malformed=b'data: {"candidates":[{"content":{"role":"mo\r\n\r\n',
         )

@@ -36,8 +36,11 @@ DEFAULT_MODELS: list[str | ModelSpec] = [
 def ollama_prompt(body: dict[str, Any]) -> Prompt:
     messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
     users = [text_of(m.get("content")) for m in messages if m.get("role") == "user"]
-    return Prompt(model=str(body.get("model", "")), texts=[text_of(m.get("content")) for m in messages],
-                  last_user=users[-1] if users else "")
+    return Prompt(
+        model=str(body.get("model", "")),
+        texts=[text_of(m.get("content")) for m in messages],
+        last_user=users[-1] if users else "",
+    )
 
 
 def full_name(model: str) -> str:
@@ -48,8 +51,9 @@ def full_name(model: str) -> str:
 class OllamaServer(LoopbackServer):
     """``models`` carry capabilities (completion, thinking, vision, tools) and the native context length."""
 
-    def __init__(self, *, models: Sequence[str | ModelSpec] | None = None, version: str = VERSION,
-                 **options: Any) -> None:
+    def __init__(
+        self, *, models: Sequence[str | ModelSpec] | None = None, version: str = VERSION, **options: Any
+    ) -> None:
         self.models = model_specs(models if models is not None else DEFAULT_MODELS)
         self.version = version
         self.openai = OpenAIChatProtocol(self, FLAVORS["ollama"], self.models, lookup=self.lookup)
@@ -82,27 +86,53 @@ class OllamaServer(LoopbackServer):
 
     @staticmethod
     def _details(m: ModelSpec) -> dict[str, Any]:
-        return {"parent_model": "", "format": "gguf", "family": m.family, "families": [m.family],
-                "parameter_size": "3.2B", "quantization_level": "Q4_K_M"}
+        return {
+            "parent_model": "",
+            "format": "gguf",
+            "family": m.family,
+            "families": [m.family],
+            "parameter_size": "3.2B",
+            "quantization_level": "Q4_K_M",
+        }
 
     async def _tags(self, ex: Exchange) -> Response:
-        return json_response({"models": [
-            {"name": m.id, "model": m.id, "modified_at": "2026-01-01T00:00:00Z", "size": 2019393189,
-             "digest": hashlib.sha256(m.id.encode()).hexdigest(), "details": self._details(m)} for m in self.models]})
+        return json_response(
+            {
+                "models": [
+                    {
+                        "name": m.id,
+                        "model": m.id,
+                        "modified_at": "2026-01-01T00:00:00Z",
+                        "size": 2019393189,
+                        "digest": hashlib.sha256(m.id.encode()).hexdigest(),
+                        "details": self._details(m),
+                    }
+                    for m in self.models
+                ]
+            }
+        )
 
     async def _show(self, ex: Exchange) -> Response:
         name = str(ex.json.get("model") or ex.json.get("name") or "")
         model = self.lookup(name)
         if model is None:
             return self.error(404, f"model '{name}' not found")
-        return json_response({
-            "modelfile": f"FROM {model.id}\n", "parameters": "stop \"<|eot_id|>\"", "template": "{{ .Prompt }}",
-            "details": self._details(model),
-            "model_info": {"general.architecture": model.family, "general.parameter_count": 3212749888,
-                           f"{model.family}.context_length": model.context_length,
-                           f"{model.family}.embedding_length": 3072},
-            "capabilities": list(model.capabilities), "modified_at": "2026-01-01T00:00:00Z",
-        })
+        return json_response(
+            {
+                "modelfile": f"FROM {model.id}\n",
+                "parameters": 'stop "<|eot_id|>"',
+                "template": "{{ .Prompt }}",
+                "details": self._details(model),
+                "model_info": {
+                    "general.architecture": model.family,
+                    "general.parameter_count": 3212749888,
+                    f"{model.family}.context_length": model.context_length,
+                    f"{model.family}.embedding_length": 3072,
+                },
+                "capabilities": list(model.capabilities),
+                "modified_at": "2026-01-01T00:00:00Z",
+            }
+        )
 
     async def _chat(self, ex: Exchange) -> Response:
         body = ex.json
@@ -132,10 +162,16 @@ class OllamaServer(LoopbackServer):
     @staticmethod
     def _final(r: Reply) -> dict[str, Any]:
         prompt_ns, eval_ns = r.input_tokens * 1_000_000, r.all_output_tokens * 2_000_000
-        return {"done": True, "done_reason": "length" if r.truncated else "stop",
-                "total_duration": prompt_ns + eval_ns + 2_000_000, "load_duration": 1_000_000,
-                "prompt_eval_count": r.input_tokens, "prompt_eval_duration": prompt_ns,
-                "eval_count": r.all_output_tokens, "eval_duration": eval_ns}
+        return {
+            "done": True,
+            "done_reason": "length" if r.truncated else "stop",
+            "total_duration": prompt_ns + eval_ns + 2_000_000,
+            "load_duration": 1_000_000,
+            "prompt_eval_count": r.input_tokens,
+            "prompt_eval_duration": prompt_ns,
+            "eval_count": r.all_output_tokens,
+            "eval_duration": eval_ns,
+        }
 
     def _plan(self, model: str, r: Reply) -> StreamPlan:
         def line(**message: str) -> bytes:

@@ -99,7 +99,5 @@ def text_of(content: object) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return " ".join(
-            str(part.get("text", "")) for part in content if isinstance(part, dict) and "text" in part
-        )
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict) and "text" in part)
     return ""
