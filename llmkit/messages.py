@@ -103,7 +103,9 @@ class Message:
 class TokenUsage:
     """Tokens of one call (or a sum of calls) and what they cost in USD.
 
-    `input_tokens` includes `cached_input_tokens`; `output_tokens` includes `reasoning_tokens`.
+    `input_tokens` includes `cached_input_tokens` (cache reads) and `cache_write_tokens` (prompt tokens written to
+    a provider's cache, billed at its cache-write rate, e.g. Anthropic `cache_creation_input_tokens`);
+    `output_tokens` includes `reasoning_tokens`.
     `saved_cost` is what a cache hit would have cost (its `total_cost` is 0).
     `estimated` is True when a server reported no usage and llmkit counted the tokens itself.
     """
@@ -112,6 +114,7 @@ class TokenUsage:
     output_tokens: int = 0
     reasoning_tokens: int = 0
     cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
     input_cost: Decimal = Decimal(0)
     output_cost: Decimal = Decimal(0)
     total_cost: Decimal = Decimal(0)

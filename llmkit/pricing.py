@@ -2,7 +2,8 @@
 
 Rules (the same for every provider, after the adapters have normalised the counts):
 - `input_tokens` counts every prompt token, cached ones included; `cached_input_tokens` of them are billed at
-  the cached rate (the input rate when the model has none), the rest at the input rate.
+  the cached rate (the input rate when the model has none), `cache_write_tokens` at the cache-write rate (the
+  input rate when none), the rest at the input rate.
 - `output_tokens` counts every generated token, reasoning included; all are billed at the output rate.
 - A tier (`above_input_tokens`) re-prices the whole request when its prompt is larger than the threshold.
 - A dated price change applies to requests made on or after its `effective` date.
@@ -35,6 +36,7 @@ class Rates:
     input: Decimal
     output: Decimal
     cached_input: Decimal | None = None
+    cache_write: Decimal | None = None
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> Rates:
@@ -42,6 +44,7 @@ class Rates:
             input=Decimal(str(data["input"])),
             output=Decimal(str(data["output"])),
             cached_input=_dec(data.get("cached_input")),
+            cache_write=_dec(data.get("cache_write")),
         )
 
 
@@ -133,8 +136,12 @@ class Pricing:
         """Return usage with input/output/total cost filled in (Decimal USD)."""
         rates = self.rates_for(usage.input_tokens, at)
         cached = min(usage.cached_input_tokens, usage.input_tokens)
+        written = min(usage.cache_write_tokens, usage.input_tokens - cached)
         cached_rate = rates.cached_input if rates.cached_input is not None else rates.input
-        input_cost = (Decimal(usage.input_tokens - cached) * rates.input + Decimal(cached) * cached_rate) / MILLION
+        write_rate = rates.cache_write if rates.cache_write is not None else rates.input
+        fresh = usage.input_tokens - cached - written
+        input_cost = (Decimal(fresh) * rates.input + Decimal(cached) * cached_rate
+                      + Decimal(written) * write_rate) / MILLION
         output_cost = Decimal(usage.output_tokens) * rates.output / MILLION
         return replace(usage, input_cost=input_cost, output_cost=output_cost, total_cost=input_cost + output_cost)
 
