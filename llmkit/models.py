@@ -179,6 +179,11 @@ class LLMModel:
         props = self.config_schema.get("properties", {})
         return props if isinstance(props, Mapping) else {}
 
+    def _repr_html_(self) -> str:
+        from llmkit.display import model_html
+
+        return model_html(self)
+
     def __repr__(self) -> str:
         return (
             f"LLMModel({self.identifier!r}, provider={self.provider.value}, runtime={self.runtime.value}, "
