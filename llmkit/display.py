@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from llmkit.messages import CompleteResponse, TokenUsage
+    from llmkit.models import LLMModel
 
 
 def format_usd(value: object) -> str:
@@ -47,9 +48,73 @@ def response_html(response: CompleteResponse) -> str:
             "<details><summary>reasoning</summary><pre style='white-space:pre-wrap'>"
             f"{html.escape(response.reasoning)}</pre></details>"
         )
+    model = f"<b>{html.escape(response.model)}</b>" if response.model else ""
     return (
-        "<div class='llmkit-response'>"
+        f"<div class='llmkit-response'>{model}"
         f"{reasoning}<pre style='white-space:pre-wrap'>{html.escape(response.content)}</pre>"
         f"<small>{usage_html(response.usage)} · {html.escape(' · '.join(timing))}"
         f" · finish {html.escape(str(response.finish_reason))}</small></div>"
     )
+
+
+def error_line(exc: BaseException) -> str:
+    """One readable line for an error: its type, message and (for llmkit errors) the hint — no traceback."""
+    from llmkit.errors import LLMError
+
+    if isinstance(exc, LLMError):
+        text = f"{exc.error_type}: {exc.message}" + (f" — hint: {exc.hint}" if exc.hint else "")
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    text = " ".join(text.split())
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+def error_html(exc: BaseException) -> str:
+    return f"<span class='llmkit-error' style='color:#b00020'>{html.escape(error_line(exc))}</span>"
+
+
+def price_text(model: LLMModel) -> str:
+    """A model's list price in USD per million tokens, labelled when it is illustrative (MOCK) or free."""
+    pricing = model.pricing
+    if pricing is None:
+        return "price unknown"
+    rates = pricing.rates
+    if not (rates.input or rates.output):
+        return "free"
+    text = f"${rates.input} in / ${rates.output} out per 1M tokens"
+    if rates.cached_input is not None:
+        text += f" (cached in ${rates.cached_input})"
+    if pricing.illustrative:
+        text += " · illustrative"
+    return text
+
+
+def status_text(model: LLMModel) -> str:
+    """'active', or the lifecycle status with its dates (deprecated models keep working until retirement)."""
+    if model.status == "active":
+        return "active"
+    dates = []
+    if model.deprecation_date:
+        dates.append(f"deprecated {model.deprecation_date}")
+    if model.retirement_date:
+        dates.append(f"retires {model.retirement_date}")
+    return model.status + (f" ({', '.join(dates)})" if dates else "")
+
+
+def model_html(model: LLMModel) -> str:
+    """A compact card: identifier, provider/runtime, context, price, status and parameters."""
+    rows = [
+        ("provider / runtime", f"{model.provider.value} / {model.runtime.value}"),
+        ("context / max output", f"{model.context_window or '?'} / {model.max_output_tokens or '?'} tokens"),
+        ("price", price_text(model)),
+        ("status", status_text(model)),
+        ("parameters", ", ".join(model.parameters) or "none"),
+    ]
+    body = "".join(
+        f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th><td style='text-align:left'>"
+        f"{html.escape(v)}</td></tr>" for k, v in rows
+    )
+    title = html.escape(model.identifier)
+    if model.display_name and model.display_name != model.identifier:
+        title += f" <small>{html.escape(model.display_name)}</small>"
+    return f"<div class='llmkit-model'><b>{title}</b><table>{body}</table></div>"

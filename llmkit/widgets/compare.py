@@ -1,0 +1,180 @@
+"""CompareView: one prompt across several models (and configs) at once, side by side, one card per run.
+
+Runs stream concurrently (`asyncio.gather`); each card shows its own output, latency, TTFT, tokens, cost and
+error, so one failing model never hides the others. `.to_dataframe()` has one row per (model, config) with
+the same column names as eval results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ipywidgets as w
+
+from llmkit.config import LLMConfig, config_from_mapping
+from llmkit.display import error_html, error_line
+from llmkit.factory import LLMFactory
+from llmkit.messages import CompleteResponse
+from llmkit.widgets._run import Progress, progress_line, schedule, stats_line, stream_reply
+
+DEFAULT_MODELS = ("echo:mock", "oracle:mock", "reasoner-effort:mock")
+_PRE = "white-space:pre-wrap;margin:0;font-family:var(--jp-code-font-family, monospace)"
+
+
+@dataclass(slots=True)
+class _Card:
+    """The widgets of one column."""
+
+    model: str
+    label: str
+    box: w.VBox
+    output: w.HTML
+    stats: w.HTML
+
+
+class CompareView(w.VBox):  # type: ignore[misc]
+    """Pick models (SelectMultiple) and configs, type a prompt, Run: one streaming card per model × config.
+
+    `configs` are labelled configs applied to every model; `model_configs` adds per-model settings on top
+    (e.g. a budget only one model accepts)."""
+
+    def __init__(self, models: Sequence[str] | None = None,
+                 configs: Mapping[str, LLMConfig | Mapping[str, Any]] | None = None,
+                 prompt: str = "", model_configs: Mapping[str, LLMConfig | Mapping[str, Any]] | None = None,
+                 **kwargs: Any) -> None:
+        all_ids = [m.identifier for m in LLMFactory.list_models()]
+        chosen = [m for m in (models or DEFAULT_MODELS) if m in all_ids]
+        extra = [m for m in (models or ()) if m not in all_ids]
+        for missing in extra:  # fail loudly, with suggestions, on a typo
+            LLMFactory.get_model(missing)
+        self.configs: dict[str, LLMConfig] = {}
+        self.model_configs: dict[str, LLMConfig] = {
+            k: v if isinstance(v, LLMConfig) else config_from_mapping(v) for k, v in (model_configs or {}).items()
+        }
+        self.models = w.SelectMultiple(options=all_ids, value=chosen, rows=8, description="Models",
+                                       layout=w.Layout(width="360px"))
+        self.config_select = w.SelectMultiple(description="Configs", rows=4, layout=w.Layout(width="260px"))
+        self.prompt = w.Textarea(value=prompt, placeholder="One prompt for every model…", rows=3,
+                                 layout=w.Layout(width="95%"))
+        self.run_button = w.Button(description="Run", button_style="primary", icon="play",
+                                   tooltip="send the prompt to every selected model × config")
+        self.cards = w.HBox(layout=w.Layout(flex_flow="row wrap", align_items="stretch"))
+        self.summary = w.HTML()
+        self.results: list[dict[str, Any]] = []
+        self.pending: asyncio.Future[list[dict[str, Any]]] | None = None
+        super().__init__([w.HBox([self.models, self.config_select]), self.prompt, self.run_button, self.cards,
+                          self.summary], **kwargs)
+        self.add_class("llmkit-compare")
+        for label, config in (configs or {"default": LLMConfig()}).items():
+            self.add_config(label, config)
+        self.run_button.on_click(self._on_run)
+
+    # ----- public ----------------------------------------------------------------------------------------
+    def add_config(self, label: str, config: LLMConfig | Mapping[str, Any]) -> None:
+        """Add a labelled config (selected); a model whose schema rejects it gets an error card, not a crash."""
+        self.configs[label] = config if isinstance(config, LLMConfig) else config_from_mapping(config)
+        selected = [*self.config_select.value, label]
+        self.config_select.options = list(self.configs)
+        self.config_select.value = [s for s in dict.fromkeys(selected) if s in self.configs]
+        self.config_select.layout.display = None if len(self.configs) > 1 else "none"
+
+    async def run(self, prompt: str | None = None) -> list[dict[str, Any]]:
+        """Send the prompt to every selected model × config concurrently; return one result row per run."""
+        text = self.prompt.value if prompt is None else prompt
+        runs = [(m, label) for m in self.models.value for label in self.config_select.value]
+        self.results = []
+        if not text.strip() or not runs:
+            self.summary.value = error_html(ValueError("type a prompt and select at least one model"))
+            return []
+        cards = [self._card(model, label) for model, label in runs]
+        self.cards.children = [card.box for card in cards]
+        self.summary.value = ""
+        self.run_button.disabled = True
+        try:
+            rows = await asyncio.gather(*(self._run_one(card, text) for card in cards))
+        finally:
+            self.run_button.disabled = False
+        self.results = list(rows)
+        failed = sum(1 for r in rows if r["error_type"])
+        total = sum(r["cost_usd"] or 0 for r in rows)
+        self.summary.value = (f"<small>{len(rows)} run(s), {failed} failed · total cost ${total:.6f}</small>")
+        return self.results
+
+    def run_sync(self, prompt: str | None = None) -> list[dict[str, Any]]:
+        from llmkit._sync import run_sync
+
+        return run_sync(self.run(prompt))
+
+    async def wait(self) -> list[dict[str, Any]]:
+        """Wait for the run started by the Run button (if any) and return its rows."""
+        if self.pending is not None:
+            await self.pending
+        return self.results
+
+    def to_dataframe(self) -> Any:
+        """One row per (model, config) of the last run (needs pandas)."""
+        import pandas as pd
+
+        columns = ["model", "config_label", "config", "output", "reasoning", "finish_reason", "error_type", "error",
+                   "latency_s", "ttft_s", "input_tokens", "output_tokens", "reasoning_tokens", "cost_usd", "cached"]
+        return pd.DataFrame(self.results, columns=columns)
+
+    # ----- internals -------------------------------------------------------------------------------------
+    def _on_run(self, _button: w.Button) -> None:
+        result = schedule(self.run())
+        self.pending = result if isinstance(result, asyncio.Future) else None
+
+    def _card(self, model: str, label: str) -> _Card:
+        title = html.escape(model) + (f" · {html.escape(label)}" if len(self.configs) > 1 else "")
+        output, stats = w.HTML(), w.HTML()
+        box = w.VBox([w.HTML(f"<b>{title}</b>"), output, stats],
+                     layout=w.Layout(width="320px", border="1px solid #ccc", padding="6px", margin="4px"))
+        box.add_class("llmkit-compare-card")
+        return _Card(model, label, box, output, stats)
+
+    async def _run_one(self, card: _Card, prompt: str) -> dict[str, Any]:
+        config = self.configs[card.label].merged(self.model_configs.get(card.model))
+        row: dict[str, Any] = {"model": card.model, "config_label": card.label,
+                               "config": json.dumps(config.output_params(), sort_keys=True, default=str),
+                               "output": "", "reasoning": None, "finish_reason": None, "error_type": None,
+                               "error": None, "latency_s": None, "ttft_s": None, "input_tokens": None,
+                               "output_tokens": None, "reasoning_tokens": None, "cost_usd": None, "cached": False}
+
+        def show(progress: Progress) -> None:
+            card.output.value = self._text_html(progress.content, progress.reasoning)
+            card.stats.value = f"<small>{html.escape(progress_line(progress))}</small>"
+
+        try:
+            llm = LLMFactory.create_llm(card.model, config)
+            response = await stream_reply(llm, prompt, show)
+        except Exception as exc:  # each column shows its own error; the others carry on
+            partial = getattr(exc, "partial_content", None) or ""
+            card.output.value = self._text_html(partial, "")
+            card.stats.value = error_html(exc)
+            error_type = getattr(exc, "error_type", type(exc).__name__)
+            row.update(output=partial, error_type=error_type, error=error_line(exc))
+            return row
+        card.output.value = self._text_html(response.content, response.reasoning or "")
+        card.stats.value = f"<small class='llmkit-stats'>{html.escape(stats_line(response))}</small>"
+        row.update(self._response_fields(response))
+        return row
+
+    @staticmethod
+    def _response_fields(response: CompleteResponse) -> dict[str, Any]:
+        usage = response.usage
+        return {"output": response.content, "reasoning": response.reasoning,
+                "finish_reason": response.finish_reason, "latency_s": response.latency_s,
+                "ttft_s": response.ttft_s, "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+                "reasoning_tokens": usage.reasoning_tokens, "cost_usd": float(usage.total_cost),
+                "cached": response.cached}
+
+    @staticmethod
+    def _text_html(content: str, reasoning: str) -> str:
+        thinking = (f"<details><summary>reasoning</summary><pre style='{_PRE};color:#555'>"
+                    f"{html.escape(reasoning)}</pre></details>") if reasoning else ""
+        return f"{thinking}<pre class='llmkit-answer' style='{_PRE}'>{html.escape(content)}</pre>"
