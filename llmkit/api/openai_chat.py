@@ -1,0 +1,215 @@
+"""OpenAIChatLLM: the Chat Completions wire protocol (protocols.md §1), for every backend that speaks it.
+
+The dialect differences (OpenAI, Mistral, DeepSeek, Z.ai, local runtimes, gateways) live in an `OpenAIProfile`
+looked up by `model.backend`; this module only knows the protocol's shapes:
+- request: messages (system prompt as `system`, or the profile's role for reasoning models), text + image parts,
+  only the sampling fields the config sets (the schema already refused what a model rejects), the output cap under
+  the profile's name, reasoning controls (`reasoning_effort` passthrough, `thinking_enabled` via the profile's
+  switch), `stream_options.include_usage` where the server accepts it;
+- response: content (string or typed-part array), reasoning text from any known field or Mistral thinking parts,
+  usage normalised to llmkit's rules; streams keep the last usage seen, and a stream without any is estimated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+from llmkit.api.http import Endpoint, ErrorClassifier, parse_stream_json, provider_message
+from llmkit.api.http_llm import HTTPLLM, WireRequest
+from llmkit.api.openai_profiles import OpenAIProfile, openai_profile
+from llmkit.api.wire import (
+    as_int,
+    error_of_kind,
+    estimated_usage,
+    first_int,
+    normalised_usage,
+    stream_failure,
+    with_reasoning_estimate,
+)
+from llmkit.config import LLMConfig
+from llmkit.errors import LLMError, ProviderError, StreamError
+from llmkit.messages import ChunkResponse, CompleteResponse, LLMRequest, Message, Role, TokenUsage
+from llmkit.models import LLMModel
+from llmkit.secrets import get_secret
+
+
+class OpenAIChatLLM(HTTPLLM):
+    """A conversation over Chat Completions; see the module docstring."""
+
+    decode = "sse"
+
+    def __init__(self, model: LLMModel, config: LLMConfig | None = None) -> None:
+        super().__init__(model, config)
+        self.profile: OpenAIProfile = openai_profile(model.backend)
+        self.provider_label = self.profile.label
+
+    # ----- endpoint ---------------------------------------------------------------------------------------
+    def auth_headers(self, key: str | None) -> dict[str, str]:
+        headers = {self.profile.auth_header: f"{self.profile.auth_prefix}{key}"} if key else {}
+        for header, env in self.profile.env_headers.items():
+            value = get_secret(env)
+            if value:
+                headers[header] = value
+        return headers
+
+    def base_url(self, configured: str) -> str:
+        suffix = self.profile.base_url_suffix
+        url = configured.rstrip("/")
+        return url if not suffix or url.endswith(suffix.rstrip("/")) else url + suffix
+
+    def verify_tls(self) -> bool:
+        return self.profile.verify_tls
+
+    def classify_error(self) -> ErrorClassifier | None:
+        codes = self.profile.error_codes
+        if not codes:
+            return None
+        label = self.profile.label
+
+        def classify(status: int, body: Any, text: str) -> LLMError | None:
+            error = body.get("error") if isinstance(body, dict) else None
+            code = (error.get("code") if isinstance(error, dict) else None) or (
+                body.get("code") if isinstance(body, dict) else None)
+            kind = codes.get(str(code)) if code is not None else None
+            return error_of_kind(kind, label, provider_message(body, text), status) if kind else None
+
+        return classify
+
+    # ----- request -----------------------------------------------------------------------------------------
+    def build_request(self, request: LLMRequest, *, stream: bool) -> WireRequest:
+        profile, config = self.profile, request.config
+        body: dict[str, Any] = {"model": self.model.name, "messages": [self._message(m) for m in request.messages]}
+        if config.temperature is not None:
+            body["temperature"] = config.temperature
+        if config.top_p is not None:
+            body["top_p"] = config.top_p
+        if config.max_tokens is not None:
+            body[profile.max_tokens_field] = config.max_tokens
+        if config.seed is not None and profile.seed_field:
+            body[profile.seed_field] = config.seed
+        if config.stop:
+            body["stop"] = list(config.stop)
+        extra = config.extra_params
+        for name in profile.passthrough_params:
+            if extra.get(name) is not None:
+                body[name] = extra[name]
+        if profile.thinking_switch is not None and extra.get("thinking_enabled") is not None:
+            profile.thinking_switch.apply(body, bool(extra["thinking_enabled"]))
+        if stream:
+            body["stream"] = True
+            if profile.stream_usage_option:
+                body["stream_options"] = {"include_usage": True}
+        return WireRequest(profile.chat_path, body)
+
+    def _message(self, message: Message) -> dict[str, Any]:
+        role = message.role.value
+        if message.role is Role.SYSTEM and self.profile.reasoning_system_role and "reasoning" in \
+                self.model.capabilities:
+            role = self.profile.reasoning_system_role
+        if not message.images:
+            return {"role": role, "content": message.content}
+        parts: list[dict[str, Any]] = [{"type": "text", "text": message.content}] if message.content else []
+        for image in message.images:
+            url: Any = image.data_uri if self.profile.image_url_as_string else {"url": image.data_uri}
+            parts.append({"type": "image_url", "image_url": url})
+        return {"role": role, "content": parts}
+
+    # ----- responses ---------------------------------------------------------------------------------------
+    def parse_response(self, body: Any) -> CompleteResponse:
+        choices = body.get("choices") if isinstance(body, dict) else None
+        if not choices or not isinstance(choices[0], dict):
+            message = provider_message(body, str(body)[:300])
+            raise ProviderError(f"{self.profile.label} answered without choices: {message}", status_code=200,
+                                provider_message=message)
+        choice = choices[0]
+        content, reasoning = self._split(choice.get("message") or {})
+        reasoning_text = reasoning or None
+        usage = self._usage(body.get("usage"), reasoning_text) or TokenUsage(estimated=True)  # counted later
+        return CompleteResponse(content=content, reasoning=reasoning_text, usage=usage,
+                                finish_reason=choice.get("finish_reason"), raw=body)
+
+    async def parse_stream(self, events: AsyncIterator[tuple[str, str]],
+                           endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:
+        content: list[str] = []
+        reasoning: list[str] = []
+        usage_body: Any = None
+        finish: str | None = None
+        done = False
+        async for _event, data in events:
+            if data.strip() == "[DONE]":
+                done = True
+                break
+            if not data.strip():
+                continue
+            chunk = parse_stream_json(endpoint, data, "".join(content))
+            if not isinstance(chunk, dict):
+                continue
+            if chunk.get("error") is not None:
+                raise stream_failure(endpoint, chunk, "".join(content))
+            if chunk.get("usage"):
+                usage_body = chunk["usage"]
+            for choice in chunk.get("choices") or []:
+                if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                    continue
+                text, thought = self._split(choice.get("delta") or {})
+                if choice.get("finish_reason"):
+                    finish = choice["finish_reason"]
+                if text or thought:
+                    content.append(text)
+                    reasoning.append(thought)
+                    yield ChunkResponse(content=text, reasoning=thought or None, raw=chunk)
+        if not done and finish is None:
+            raise StreamError(f"{endpoint.provider} ({endpoint.host}) closed the stream before it finished",
+                              status_code=200, partial_content="".join(content))
+        reasoning_text = "".join(reasoning) or None
+        usage = self._usage(usage_body, reasoning_text) or TokenUsage(estimated=True)  # counted by the caller
+        yield ChunkResponse(is_complete=True, usage=usage, finish_reason=finish)
+
+    async def _send_user_message_to_llm(self, request: LLMRequest) -> CompleteResponse:
+        response = await super()._send_user_message_to_llm(request)
+        if response.usage.estimated:
+            response = replace(response, usage=estimated_usage(request.messages, response.content,
+                                                               response.reasoning))
+        return response
+
+    async def _stream_user_message_to_llm(self, request: LLMRequest) -> AsyncIterator[ChunkResponse]:
+        content: list[str] = []
+        reasoning: list[str] = []
+        async for chunk in super()._stream_user_message_to_llm(request):
+            if chunk.is_complete and chunk.usage is not None and chunk.usage.estimated:
+                chunk = replace(chunk, usage=estimated_usage(request.messages, "".join(content),
+                                                             "".join(reasoning) or None))
+            content.append(chunk.content)
+            reasoning.append(chunk.reasoning or "")
+            yield chunk
+
+    def _split(self, message: dict[str, Any]) -> tuple[str, str]:
+        """(visible text, reasoning text) of a message or delta: string or typed-part content, reasoning fields."""
+        thought = "".join(str(message[f]) for f in self.profile.reasoning_fields if isinstance(message.get(f), str))
+        raw = message.get("content")
+        if isinstance(raw, str) or raw is None:
+            return raw or "", thought
+        text: list[str] = []
+        for part in raw if isinstance(raw, list) else []:
+            if not isinstance(part, dict):
+                continue
+            if part.get("type") == "thinking":
+                inner = part.get("thinking")
+                thought += inner if isinstance(inner, str) else "".join(
+                    str(p.get("text", "")) for p in inner or [] if isinstance(p, dict))
+            elif isinstance(part.get("text"), str):
+                text.append(part["text"])
+        return "".join(text), thought
+
+    def _usage(self, usage: Any, reasoning: str | None) -> TokenUsage | None:
+        if not isinstance(usage, dict):
+            return None
+        counts = normalised_usage(
+            input_tokens=as_int(usage.get("prompt_tokens")),
+            output_tokens=as_int(usage.get("completion_tokens")),
+            reasoning_tokens=first_int(usage, self.profile.reasoning_token_paths),
+            cached_input_tokens=first_int(usage, self.profile.cached_token_paths),
+        )
+        return with_reasoning_estimate(counts, reasoning)

@@ -1,0 +1,131 @@
+"""Per-backend profiles of the OpenAI Chat Completions dialects (protocols.md §1, §4-§6, §8-§10).
+
+Every server that speaks Chat Completions differs in a handful of facts: the name of the output cap, whether
+`seed` is called `random_seed`, whether `stream_options` is accepted, where cached tokens are reported, how the
+thinking switch is spelled. A profile states those facts as data; `OpenAIChatLLM` reads them and never branches on
+a provider name. A new dialect (a local runtime, a gateway) is one `register_openai_profile(...)` call.
+
+Profiles are looked up by `LLMModel.backend` (see `llmkit.backends`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from llmkit.errors import ConfigurationError
+
+
+@dataclass(frozen=True, slots=True)
+class WireSwitch:
+    """How a boolean control (`thinking_enabled`) is written: the JSON path it sets and the value for on/off.
+
+    `WireSwitch(("thinking", "type"), "enabled", "disabled")` gives `{"thinking": {"type": "enabled"}}`;
+    `WireSwitch(("chat_template_kwargs", "enable_thinking"), True, False)` gives the vLLM/llama.cpp form.
+    """
+
+    path: tuple[str, ...]
+    on: Any = True
+    off: Any = False
+
+    def apply(self, body: dict[str, Any], enabled: bool) -> None:
+        target = body
+        for key in self.path[:-1]:
+            target = target.setdefault(key, {})
+        target[self.path[-1]] = self.on if enabled else self.off
+
+
+def _frozen(mapping: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAIProfile:
+    """The facts of one Chat Completions dialect. Defaults describe a plain, permissive OpenAI-compatible server."""
+
+    name: str
+    label: str  # how errors name the provider: "OpenAI", "Mistral", ...
+    chat_path: str = "chat/completions"  # relative to the base URL
+    base_url_suffix: str = ""  # appended to a bare host URL (local runtimes: "/v1"); not when already present
+    max_tokens_field: str = "max_tokens"  # OpenAI: max_completion_tokens; Mistral rejects that one with 422
+    seed_field: str | None = "seed"  # Mistral: random_seed; None: the API has no seed, never send it
+    stream_usage_option: bool = True  # send stream_options.include_usage (Mistral answers 422 to it)
+    reasoning_system_role: str | None = None  # role of the system prompt for reasoning models ("developer")
+    reasoning_fields: tuple[str, ...] = ("reasoning_content", "reasoning")  # message/delta fields with thinking
+    cached_token_paths: tuple[tuple[str, ...], ...] = (("prompt_tokens_details", "cached_tokens"),)
+    reasoning_token_paths: tuple[tuple[str, ...], ...] = (("completion_tokens_details", "reasoning_tokens"),)
+    passthrough_params: tuple[str, ...] = ("reasoning_effort",)  # extra_params sent top-level as they are
+    thinking_switch: WireSwitch | None = None  # how `thinking_enabled` goes on the wire; None: never sent
+    image_url_as_string: bool = False  # Mistral documents `"image_url": "data:..."`; OpenAI an object {url}
+    auth_header: str = "Authorization"
+    auth_prefix: str = "Bearer "
+    env_headers: Mapping[str, str] = field(default_factory=_frozen)  # header -> env var (e.g. OpenAI-Project)
+    error_codes: Mapping[str, str] = field(default_factory=_frozen)  # provider error code -> llmkit error kind
+    verify_tls: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "env_headers", _frozen(self.env_headers))
+        object.__setattr__(self, "error_codes", _frozen(self.error_codes))
+
+
+_PROFILES: dict[str, OpenAIProfile] = {}
+
+
+def register_openai_profile(profile: OpenAIProfile) -> OpenAIProfile:
+    """Add or replace the profile of backend `profile.name`."""
+    _PROFILES[profile.name] = profile
+    return profile
+
+
+def openai_profile(name: str) -> OpenAIProfile:
+    """The profile for a backend name; ConfigurationError naming the known ones if there is none."""
+    try:
+        return _PROFILES[name]
+    except KeyError:
+        known = ", ".join(sorted(_PROFILES))
+        raise ConfigurationError(
+            f"No OpenAI Chat Completions profile for backend {name!r}; known profiles: {known}",
+            hint="register one with llmkit.api.openai_profiles.register_openai_profile",
+        ) from None
+
+
+def openai_profiles() -> dict[str, OpenAIProfile]:
+    return dict(_PROFILES)
+
+
+_THINKING_TYPE = WireSwitch(("thinking", "type"), "enabled", "disabled")
+
+CLOUD_PROFILES = (
+    OpenAIProfile(
+        "openai", "OpenAI",
+        max_tokens_field="max_completion_tokens",
+        reasoning_system_role="developer",
+        env_headers={"OpenAI-Organization": "OPENAI_ORG_ID", "OpenAI-Project": "OPENAI_PROJECT_ID"},
+    ),
+    OpenAIProfile(
+        "mistral", "Mistral",
+        seed_field="random_seed",
+        stream_usage_option=False,
+        image_url_as_string=True,
+        error_codes={"3051": "context_length"},
+    ),
+    OpenAIProfile(
+        "deepseek", "DeepSeek",
+        seed_field=None,
+        cached_token_paths=(("prompt_cache_hit_tokens",), ("prompt_tokens_details", "cached_tokens")),
+        thinking_switch=_THINKING_TYPE,
+    ),
+    OpenAIProfile(
+        "zhipu", "Z.ai",
+        seed_field=None,
+        stream_usage_option=False,  # usage always arrives on the last chunk
+        thinking_switch=_THINKING_TYPE,
+        error_codes={"1261": "context_length", "1211": "not_found", "1113": "quota", "1304": "quota",
+                     "1308": "quota", "1310": "quota"},
+    ),
+)
+
+for _profile in CLOUD_PROFILES:
+    register_openai_profile(_profile)

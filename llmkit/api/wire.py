@@ -1,0 +1,107 @@
+"""Small helpers every wire adapter shares: token-usage normalisation, server-less estimates, and turning an
+error that arrives inside a stream into the right llmkit exception.
+
+Kept apart from the adapters so each adapter only holds its protocol's shapes, and so the rules of
+`llmkit.pricing` (input ⊇ cached, output ⊇ reasoning) are enforced in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from llmkit.api.http import Endpoint, provider_message
+from llmkit.errors import LLMError, RateLimitError, StreamError
+from llmkit.messages import Message, TokenUsage
+from llmkit.tokens import count_message_tokens, count_tokens
+
+_RATE_LIMIT_SIGNALS = ("rate_limit", "overloaded", "resource_exhausted", "too many requests")
+
+
+def dig(value: Any, path: Sequence[str]) -> Any:
+    """`value[path[0]][path[1]]...`, or None as soon as a step is missing or not a mapping."""
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def as_int(value: Any) -> int:
+    """A token count from JSON (int, float, numeric string or null) as a non-negative int."""
+    try:
+        return max(int(value or 0), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def first_int(value: Any, paths: Iterable[Sequence[str]]) -> int:
+    """The first count found at any of `paths` (0 when none is present)."""
+    for path in paths:
+        found = dig(value, path)
+        if found is not None:
+            return as_int(found)
+    return 0
+
+
+def normalised_usage(*, input_tokens: int, output_tokens: int, reasoning_tokens: int = 0,
+                     cached_input_tokens: int = 0, estimated: bool = False) -> TokenUsage:
+    """A TokenUsage that obeys the billing rules whatever the server sent: input ⊇ cached, output ⊇ reasoning."""
+    return TokenUsage(
+        input_tokens=max(input_tokens, cached_input_tokens),
+        output_tokens=max(output_tokens, reasoning_tokens),
+        reasoning_tokens=reasoning_tokens,
+        cached_input_tokens=cached_input_tokens,
+        estimated=estimated,
+    )
+
+
+def estimated_usage(messages: Sequence[Message], content: str, reasoning: str | None) -> TokenUsage:
+    """Counts from `llmkit.tokens` for a server that reported none; marked `estimated`."""
+    thinking = count_tokens(reasoning) if reasoning else 0
+    return normalised_usage(
+        input_tokens=count_message_tokens(m.content for m in messages),
+        output_tokens=count_tokens(content) + thinking,
+        reasoning_tokens=thinking,
+        estimated=True,
+    )
+
+
+def with_reasoning_estimate(usage: TokenUsage, reasoning: str | None) -> TokenUsage:
+    """Servers that return thinking text but no thinking count (Mistral, Z.ai): estimate the reasoning share of
+    the output with `llmkit.tokens`, capped at the reported output so the billed numbers stay the server's."""
+    if usage.reasoning_tokens or not reasoning:
+        return usage
+    from dataclasses import replace
+
+    return replace(usage, reasoning_tokens=min(count_tokens(reasoning), usage.output_tokens))
+
+
+def stream_failure(endpoint: Endpoint, body: Any, partial: str) -> LLMError:
+    """An error payload received after a stream started (HTTP status already 200): a RateLimitError for
+    overload/rate limits (so callers can back off), else a StreamError; both carry what arrived so far."""
+    error = body.get("error") if isinstance(body, dict) else None
+    message = provider_message(body, str(body))
+    where = f"{endpoint.provider} ({endpoint.host})"
+    signals = " ".join(str(error.get(k, "")) for k in ("type", "code", "status")).lower() \
+        if isinstance(error, dict) else ""
+    if any(s in signals for s in _RATE_LIMIT_SIGNALS):
+        return RateLimitError(f"{where} failed mid-stream, overloaded or rate limited: {message}",
+                              partial_content=partial)
+    return StreamError(f"{where} failed mid-stream: {message}", status_code=200, provider_message=message,
+                       partial_content=partial)
+
+
+def error_of_kind(kind: str, where: str, message: str, status: int) -> LLMError | None:
+    """The llmkit error for a provider-specific code a profile maps to a kind (see OpenAIProfile.error_codes)."""
+    from llmkit.errors import ContextLengthError, ModelNotFoundError, QuotaExceededError
+
+    if kind == "context_length":
+        return ContextLengthError(f"{where}: the prompt does not fit the model's context window: {message}",
+                                  hint="shorten the conversation or choose a model with a larger context window")
+    if kind == "not_found":
+        return ModelNotFoundError(f"{where}: not found: {message}", status_code=status, provider_message=message,
+                                  hint="check the model id and the base URL")
+    if kind == "quota":
+        return QuotaExceededError(f"{where}: out of credit or quota: {message}", status_code=status)
+    return None
