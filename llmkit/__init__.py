@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first
     from llmkit.errors import (
         AuthenticationError,
         BudgetExceededError,
+        ConfigurationError,
         ConfigValidationError,
         ContextLengthError,
         InvalidIdentifierError,
@@ -53,7 +54,7 @@ _HOME = {
     "parse_identifier": "llmkit.models",
 }
 _HOME.update(dict.fromkeys(
-    ["AuthenticationError", "BudgetExceededError", "ConfigValidationError", "ContextLengthError",
+    ["AuthenticationError", "BudgetExceededError", "ConfigValidationError", "ConfigurationError", "ContextLengthError",
      "InvalidIdentifierError", "LLMError", "LLMTimeoutError", "ModelNotFoundError", "PermissionDeniedError",
      "ProviderError", "ProviderUnavailableError", "QuotaExceededError", "RateLimitError", "StreamError",
      "UnknownModelError"],
@@ -83,6 +84,7 @@ __all__ = [
     "ChunkResponse",
     "CompleteResponse",
     "ConfigValidationError",
+    "ConfigurationError",
     "ContextLengthError",
     "InvalidIdentifierError",
     "LLMConfig",

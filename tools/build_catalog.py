@@ -129,7 +129,7 @@ def main(argv: list[str]) -> int:
         sort_keys=False, allow_unicode=True, width=120,
     )
     TARGET.write_text(header + body, "utf-8")
-    print(f"wrote {len(models)} models to {TARGET.relative_to(ROOT)}")
+    print(f"wrote {len(models)} models to {TARGET}")
     return 0
 
 
