@@ -8,10 +8,7 @@ import pytest
 
 from llmkit.factory import LLMFactory
 
-try:  # the loopback protocol servers' fixtures (openai_server, anthropic_server, ...)
-    from tests.servers.fixtures import *  # noqa: F403
-except ImportError:  # pragma: no cover - servers not present
-    pass
+from tests.servers.fixtures import *  # noqa: F403  (loopback protocol servers: openai_server, ...)
 
 # Variables that would make tests depend on the machine they run on.
 _HERMETIC_VARS = (

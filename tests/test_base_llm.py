@@ -108,7 +108,7 @@ async def test_an_extension_can_answer_the_call() -> None:
     llm.register_extension(Answering())
     response = await llm.send_user_message("hi")
     assert response.content == "from extension" and response.cached
-    content, _, usage, _ = await collect(llm, "again")
+    content, *_ = await collect(llm, "again")
     assert content == "from extension"
 
 
