@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import pytest
 
 from llmkit.factory import LLMFactory
-
 from tests.servers.fixtures import *  # noqa: F403  (loopback protocol servers: openai_server, ...)
 
 # Variables that would make tests depend on the machine they run on.
