@@ -68,8 +68,15 @@ class ModelPicker(w.VBox):  # type: ignore[misc]
             self.info.value = self._info_html(self.selected_model, f"{runtime.value} models are fixed; nothing to do")
             return len(LLMFactory.list_models(runtime=runtime))
         count = LLMFactory.reload_models(runtime)
-        self.runtime.options = _runtime_options()
-        self._fill_providers(runtime.value)
+        self._syncing = True
+        try:
+            self.runtime.options = sorted({*_runtime_options(), runtime.value}, key=_runtime_order)
+            self.runtime.value = runtime.value
+            self._fill_providers(runtime.value)
+            self._fill_models()
+        finally:
+            self._syncing = False
+        self._set_value(self.model.value)
         self.info.value = self._info_html(self.selected_model, f"reloaded {runtime.value}: {count} model(s)")
         return count
 
@@ -175,6 +182,10 @@ class ModelPicker(w.VBox):  # type: ignore[misc]
         if note:
             text += f" · <i>{html.escape(note)}</i>"
         return f"<small class='llmkit-picker-info'>{text}</small>"
+
+
+def _runtime_order(value: str) -> int:
+    return [r.value for r in LLMRuntime].index(value)
 
 
 def _label(model: LLMModel) -> str:
