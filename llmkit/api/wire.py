@@ -45,13 +45,16 @@ def first_int(value: Any, paths: Iterable[Sequence[str]]) -> int:
 
 
 def normalised_usage(*, input_tokens: int, output_tokens: int, reasoning_tokens: int = 0,
-                     cached_input_tokens: int = 0, estimated: bool = False) -> TokenUsage:
-    """A TokenUsage that obeys the billing rules whatever the server sent: input ⊇ cached, output ⊇ reasoning."""
+                     cached_input_tokens: int = 0, cache_write_tokens: int = 0,
+                     estimated: bool = False) -> TokenUsage:
+    """A TokenUsage that obeys the billing rules whatever the server sent: input ⊇ cached reads + cache writes,
+    output ⊇ reasoning."""
     return TokenUsage(
-        input_tokens=max(input_tokens, cached_input_tokens),
+        input_tokens=max(input_tokens, cached_input_tokens + cache_write_tokens),
         output_tokens=max(output_tokens, reasoning_tokens),
         reasoning_tokens=reasoning_tokens,
         cached_input_tokens=cached_input_tokens,
+        cache_write_tokens=cache_write_tokens,
         estimated=estimated,
     )
 
