@@ -66,7 +66,7 @@ class Endpoint:
     headers: Mapping[str, str] = field(default_factory=dict)
     provider: str = "provider"
     api_key_env: str | None = None
-    verify_tls: bool = True
+    verify_tls: bool | str = True  # True, False, or the path of a CA bundle (PEM) to verify against
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
@@ -108,20 +108,25 @@ class HTTPExecutor:
 
     def __init__(self, transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None,
                  max_connections: int = 1000, max_keepalive: int = 256) -> None:
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[bool, httpx.AsyncClient]] = (
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[bool | str, httpx.AsyncClient]] = (
             weakref.WeakKeyDictionary()
         )
         self._transport_factory = transport_factory
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_keepalive)
 
-    def client(self, verify_tls: bool = True) -> httpx.AsyncClient:
-        """The pooled client of the running event loop."""
+    def client(self, verify_tls: bool | str = True) -> httpx.AsyncClient:
+        """The pooled client of the running event loop (one per TLS setting; a string is a CA bundle path)."""
         loop = asyncio.get_running_loop()
         per_loop = self._clients.setdefault(loop, {})
         client = per_loop.get(verify_tls)
         if client is None or client.is_closed:
             transport = self._transport_factory() if self._transport_factory else None
-            client = httpx.AsyncClient(limits=self._limits, verify=verify_tls, transport=transport,
+            verify: Any = verify_tls
+            if isinstance(verify_tls, str):
+                import ssl
+
+                verify = ssl.create_default_context(cafile=verify_tls)
+            client = httpx.AsyncClient(limits=self._limits, verify=verify, transport=transport,
                                        timeout=httpx.Timeout(DEFAULT_TIMEOUT_S, connect=CONNECT_TIMEOUT_S))
             per_loop[verify_tls] = client
         return client

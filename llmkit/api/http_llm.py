@@ -50,7 +50,8 @@ class HTTPLLM(BaseLLM):
         """Hook: adjust the configured base URL (e.g. append /v1)."""
         return configured
 
-    def verify_tls(self) -> bool:
+    def verify_tls(self) -> bool | str:
+        """Hook: True, False, or a CA bundle path (e.g. AutoByteus's AUTOBYTEUS_SSL_CERT_FILE)."""
         return True
 
     def options(self) -> CallOptions:
