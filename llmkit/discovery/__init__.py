@@ -21,6 +21,10 @@ Discoverer = Callable[[str | None], Awaitable[list[LLMModel]]]
 
 _DISCOVERERS: dict[LLMRuntime, str | Discoverer] = {
     LLMRuntime.MOCK: "llmkit.api.mock:discover_mock_models",
+    LLMRuntime.OLLAMA: "llmkit.discovery.ollama:discover_ollama",
+    LLMRuntime.LMSTUDIO: "llmkit.discovery.lmstudio:discover_lmstudio",
+    LLMRuntime.OPENAI_COMPATIBLE: "llmkit.discovery.openai_compatible:discover_openai_compatible",
+    LLMRuntime.AUTOBYTEUS: "llmkit.discovery.autobyteus:discover_autobyteus",
 }
 
 
