@@ -129,3 +129,19 @@ CLOUD_PROFILES = (
 
 for _profile in CLOUD_PROFILES:
     register_openai_profile(_profile)
+
+# Local runtimes (protocols.md §8-§10): the model's host_url is a bare `http://host:port`, so `/v1` is appended;
+# `max_tokens`; usage in streams only with include_usage (llama-cpp-python sends none: OpenAIChatLLM estimates it);
+# thinking text from `reasoning_content` (llama.cpp, SGLang) or `reasoning` (vLLM, LM Studio gpt-oss); the thinking
+# switch is the chat-template kwarg llama-server, vLLM and SGLang read (sent only if a model's schema offers
+# `thinking_enabled`, which discovery does not claim on its own).
+_ENABLE_THINKING = WireSwitch(("chat_template_kwargs", "enable_thinking"), True, False)
+
+LOCAL_PROFILES = (
+    OpenAIProfile("lmstudio", "LM Studio", base_url_suffix="/v1"),
+    OpenAIProfile("openai-compatible", "OpenAI-compatible server", base_url_suffix="/v1",
+                  thinking_switch=_ENABLE_THINKING),
+)
+
+for _profile in LOCAL_PROFILES:
+    register_openai_profile(_profile)
