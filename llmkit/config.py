@@ -193,8 +193,10 @@ def _show(value: Any) -> str:
 
 def _validate_cross_field(model: LLMModel, config: LLMConfig, properties: Mapping[str, Any],
                           instance: Mapping[str, Any]) -> None:
-    """Constraints between fields, declared in the schema as `x-less-than: <other field>`."""
+    """Constraints between fields, declared in the schema as `x-less-than: <other field>` and
+    `x-when-set: {<other field>: <sub-schema>}` (while `key` is set, `other` must match the sub-schema)."""
     for key, prop in properties.items():
+        _validate_when_set(model, key, prop, instance)
         other = prop.get("x-less-than")
         if not other or key not in instance:
             continue
@@ -203,6 +205,21 @@ def _validate_cross_field(model: LLMModel, config: LLMConfig, properties: Mappin
             raise ConfigValidationError(
                 f"{key}={instance[key]} must be less than {other}={limit} for {model.identifier}",
                 model=model.identifier, key=key, hint=f"raise {other} above {instance[key]} or lower {key}",
+            )
+
+
+def _validate_when_set(model: LLMModel, key: str, prop: Mapping[str, Any], instance: Mapping[str, Any]) -> None:
+    rules = prop.get("x-when-set")
+    if not rules or key not in instance:
+        return
+    from jsonschema import Draft202012Validator
+
+    for other, rule in rules.items():
+        if other in instance and not Draft202012Validator(rule).is_valid(instance[other]):
+            raise ConfigValidationError(
+                f"{other}={instance[other]!r} cannot be combined with {key} on {model.identifier}: "
+                f"with {key} set, {describe_allowed(rule)}",
+                model=model.identifier, key=other, hint=f"remove {other} or {key} from the config",
             )
 
 
