@@ -43,6 +43,13 @@ def test_import_llmkit_does_not_load_ipywidgets() -> None:
     assert out.strip() == "False"
 
 
+@pytest.mark.parametrize("cls", [ModelPicker, ConfigForm, Playground, CompareView])
+def test_no_public_name_shadows_an_ipywidgets_attribute(cls: type) -> None:
+    # e.g. a traitlet called model_id broke rendering (it is the comm id), and `send` is Widget.send
+    own = {name for name in vars(cls) if not name.startswith("_")}
+    assert own.isdisjoint(dir(w.DOMWidget)), own & set(dir(w.DOMWidget))
+
+
 # ----- ModelPicker ------------------------------------------------------------------------------------------
 def test_picker_defaults_to_a_mock_model_and_shows_price_and_availability() -> None:
     picker = ModelPicker()
@@ -176,7 +183,7 @@ def test_schema_rejections_and_unparsable_text_show_inline() -> None:
 def test_form_follows_the_picker_and_remembers_values_per_model() -> None:
     picker = ModelPicker()
     form = ConfigForm().bind(picker)
-    assert form.model_id == picker.value
+    assert form.identifier == picker.value
     picker.value = "claude-opus-5"
     assert isinstance(form.controls["effort"], w.Dropdown)
     assert "temperature" not in form.controls  # the model rejects it, so the form never offers it
@@ -218,8 +225,8 @@ async def test_send_on_a_running_loop_with_reasoning() -> None:
 
 async def test_conversation_is_kept_per_model_and_new_chat_forgets_it() -> None:
     pg = Playground(model="echo:mock")
-    await pg.send("first")
-    await pg.send("second")
+    await pg.send_prompt("first")
+    await pg.send_prompt("second")
     assert pg.llm is not None and [m.content for m in pg.llm.messages] == [
         "first", "Echo: first", "second", "Echo: second"]
     assert "Echo: first" in pg.transcript.value
@@ -228,7 +235,7 @@ async def test_conversation_is_kept_per_model_and_new_chat_forgets_it() -> None:
     pg.picker.value = "echo:mock"
     assert "Echo: second" in pg.transcript.value
     pg.form.controls["temperature"].value = 0.5  # a new config continues the same conversation
-    await pg.send("third")
+    await pg.send_prompt("third")
     assert pg.llm is not None and pg.llm.config.temperature == 0.5 and len(pg.llm.messages) == 6
     pg.new_chat_button.click()
     assert pg.llm is None and pg.transcript.value == ""
@@ -236,11 +243,11 @@ async def test_conversation_is_kept_per_model_and_new_chat_forgets_it() -> None:
 
 def test_errors_are_one_readable_line() -> None:
     pg = Playground(model="flaky:mock")
-    assert pg.send_sync("hello [fail:rate_limit]") is None
+    assert pg.send_prompt_sync("hello [fail:rate_limit]") is None
     assert "RateLimitError: flaky:mock: simulated rate limit" in pg.status.value
     assert "Traceback" not in pg.status.value
     assert pg.last_error is not None
-    pg.send_sync("What is 1 + 1? [fail:midstream]")
+    pg.send_prompt_sync("What is 1 + 1? [fail:midstream]")
     assert "StreamError" in pg.status.value
     assert pg.answer.value  # what arrived before the failure stays visible
 
@@ -249,15 +256,15 @@ def test_invalid_form_disables_send_and_explains() -> None:
     pg = Playground(model="reasoner-budget:mock", prompt="hi")
     pg.form.controls["budget_tokens"].value = 4000
     assert pg.send_button.disabled and "max_tokens" in pg.send_button.tooltip
-    assert pg.send_sync() is None and "ConfigValidationError" in pg.status.value
+    assert pg.send_prompt_sync() is None and "ConfigValidationError" in pg.status.value
     pg.form.controls["budget_tokens"].value = 1024
     assert not pg.send_button.disabled
-    assert pg.send_sync() is not None
+    assert pg.send_prompt_sync() is not None
 
 
 def test_empty_prompt_is_explained() -> None:
     pg = Playground()
-    assert pg.send_sync("  ") is None and "type a prompt" in pg.status.value
+    assert pg.send_prompt_sync("  ") is None and "type a prompt" in pg.status.value
 
 
 # ----- CompareView ----------------------------------------------------------------------------------------

@@ -148,7 +148,7 @@ class ConfigForm(w.VBox):  # type: ignore[misc]
     """
 
     error = traitlets.Unicode("", help="the current validation error, '' when the form is valid")
-    model_id = traitlets.Unicode(None, allow_none=True, help="identifier of the model the form is for")
+    identifier = traitlets.Unicode(None, allow_none=True, help="identifier of the model the form is for")
 
     def __init__(self, model: LLMModel | str | None = None, *, system_message: bool = True, timeout: bool = True,
                  **kwargs: Any) -> None:
@@ -175,7 +175,7 @@ class ConfigForm(w.VBox):  # type: ignore[misc]
         self.model = LLMFactory.get_model(model) if isinstance(model, str) else model
         self._rows = {}
         if self.model is None:
-            self.title.value, self.rows_box.children, self.model_id = "<i>choose a model</i>", (), None
+            self.title.value, self.rows_box.children, self.identifier = "<i>choose a model</i>", (), None
             self._validate()
             return
         defaults = self.model.default_config or LLMConfig()
@@ -198,13 +198,13 @@ class ConfigForm(w.VBox):  # type: ignore[misc]
             row.set.observe(self._changed, "value")
         self.title.value = f"<b>Parameters of {html.escape(self.model.identifier)}</b> <small>(tick to send)</small>"
         self.rows_box.children = [row.box for row in self._rows.values()]
-        self.model_id = self.model.identifier
+        self.identifier = self.model.identifier
         self._validate()
 
     def bind(self, picker: Any) -> ConfigForm:
         """Follow a ModelPicker: rebuild whenever its value changes."""
         picker.observe(lambda change: self.set_model(change["new"]), "value")
-        if picker.value != self.model_id:
+        if picker.value != self.identifier:
             self.set_model(picker.value)
         return self
 
@@ -226,8 +226,8 @@ class ConfigForm(w.VBox):  # type: ignore[misc]
         """Set parameters as a user would (each becomes "set")."""
         for name, value in values.items():
             if name not in self._rows:
-                raise ConfigValidationError(f"{self.model_id} has no parameter {name!r}; it has: "
-                                            f"{', '.join(self._rows)}", model=self.model_id, key=name)
+                raise ConfigValidationError(f"{self.identifier} has no parameter {name!r}; it has: "
+                                            f"{', '.join(self._rows)}", model=self.identifier, key=name)
             self._rows[name].assign(value)
 
     def reset(self) -> None:

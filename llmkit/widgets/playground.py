@@ -2,9 +2,9 @@
 
 Each model keeps its own conversation (a BaseLLM per identifier). Changing the form's config continues the same
 conversation with the new settings (the history is carried into a fresh client), "New chat" forgets it.
-In Jupyter, Send schedules the call on the kernel's loop; in code, `await playground.send("...")` or
-`playground.send_sync("...")` return the CompleteResponse (None on error; the error is shown and kept in
-`.last_error`).
+In Jupyter, Send schedules the call on the kernel's loop; in code, `await playground.send_prompt("...")` or
+`playground.send_prompt_sync("...")` return the CompleteResponse (None on error; the error is shown and kept in
+`.last_error`). (Not `send`: that name is ipywidgets' own method for custom messages to the front end.)
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class Playground(w.VBox):  # type: ignore[misc]
         """The conversation of the chosen model, if one has started."""
         return self._llms.get(self.picker.value or "")
 
-    async def send(self, prompt: str | None = None) -> CompleteResponse | None:
+    async def send_prompt(self, prompt: str | None = None) -> CompleteResponse | None:
         """Send the prompt (default: the text box) to the chosen model with the form's config and stream it."""
         text = self.prompt.value if prompt is None else prompt
         self.last_error = None
@@ -116,11 +116,11 @@ class Playground(w.VBox):  # type: ignore[misc]
         self.last_response = response
         return response
 
-    def send_sync(self, prompt: str | None = None) -> CompleteResponse | None:
-        """`send` for scripts and sync tests (blocks until the answer is complete)."""
+    def send_prompt_sync(self, prompt: str | None = None) -> CompleteResponse | None:
+        """`send_prompt` for scripts and sync tests (blocks until the answer is complete)."""
         from llmkit._sync import run_sync
 
-        return run_sync(self.send(prompt))
+        return run_sync(self.send_prompt(prompt))
 
     async def wait(self) -> CompleteResponse | None:
         """Wait for the call started by the Send button (if any) and return its response."""
@@ -145,7 +145,7 @@ class Playground(w.VBox):  # type: ignore[misc]
 
     # ----- internals -------------------------------------------------------------------------------------
     def _on_send(self, _button: w.Button) -> None:
-        result = schedule(self.send())
+        result = schedule(self.send_prompt())
         self.pending = result if isinstance(result, asyncio.Future) else None
 
     def _llm_for(self, identifier: str, config: LLMConfig) -> BaseLLM:
