@@ -1,0 +1,237 @@
+"""`python -m benchmarks [--smoke | --quick | --full] [--only SECTIONS] [--out DIR]`: the whole suite in one run.
+
+See benchmarks/README.md for what each number means. `--smoke` (CI) uses tiny counts and only checks that the
+suite runs and writes its JSON; its numbers mean nothing and nothing is asserted about them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks import clients, measure
+from benchmarks.report import Row, machine_info, render_table, write_json, write_png
+
+SECTIONS = ("imports", "calls", "concurrency", "startup", "cache", "evals")
+
+
+@dataclass(frozen=True)
+class Plan:
+    import_runs: int
+    calls: int
+    call_reps: int
+    levels: tuple[int, ...]
+    concurrent_total: int
+    concurrent_reps: int
+    startup_runs: int
+    external_flag: str | None  # passed to bench_*.py when their --help mentions it
+
+
+PLANS = {
+    "smoke": Plan(2, 5, 2, (1, 16), 40, 1, 1, "--smoke"),
+    "quick": Plan(7, 150, 5, (1, 16, 64, 256), 1500, 3, 3, "--quick"),
+    "full": Plan(15, 500, 9, (1, 16, 64, 256), 5000, 5, 7, None),
+}
+
+IMPORTS = {
+    "httpx": "import httpx",
+    "llmkit": "import llmkit",
+    "llmkit factory": "from llmkit import LLMFactory",
+    "llmkit ready (factory + OpenAI adapter)": "from llmkit import LLMFactory\nimport llmkit.api.openai_chat",
+}
+HEAVY = ("pandas", "matplotlib", "ipywidgets", "pyarrow", "tqdm", "openai", "anthropic", "google", "litellm", "numpy")
+
+
+def import_rows(plan: Plan, raw: dict[str, Any]) -> list[Row]:
+    print("imports …", flush=True)
+    result = measure.import_times(IMPORTS, plan.import_runs)
+    raw["imports"] = result
+    httpx_s = result["httpx"]["median_s"]
+    rows = []
+    for name in IMPORTS:
+        if name == "httpx":
+            continue
+        packages = result[name]["packages"]
+        heavy = [p for p in packages if p in HEAVY]
+        goal = 1.5 if name in ("llmkit", "llmkit factory") else None
+        rows.append(Row("import", f"import time: {name}", result[name]["median_s"], httpx_s, "import httpx", "s",
+                        goal, note=f"{len(packages)} top-level packages" + (f"; HEAVY: {heavy}" if heavy else ""),
+                        extra={"packages": packages, "heavy": heavy}))
+    return rows
+
+
+async def _contenders(base_url: str, names: Sequence[str]) -> list[clients.Contender]:
+    made = []
+    for name in names:
+        contender = await clients.FACTORIES[name](base_url)
+        if contender is None:
+            print(f"  {name}: not installed, skipped")
+            continue
+        try:  # one call each, so a broken contender is dropped before it spoils the interleaving
+            await contender.unary()
+            await contender.stream()
+        except Exception as exc:
+            print(f"  {name}: failed its first call ({type(exc).__name__}: {exc}); skipped")
+            await contender.close()
+            continue
+        made.append(contender)
+    return made
+
+
+async def call_rows(plan: Plan, base_url: str, raw: dict[str, Any], sections: set[str]) -> list[Row]:
+    rows: list[Row] = []
+    if "calls" in sections:
+        print("sequential calls …", flush=True)
+        everyone = await _contenders(base_url, list(clients.FACTORIES))
+        names = {c.name for c in everyone}
+        for kind, goal in (("unary", 1.2), ("stream", 1.3)):
+            result = await measure.per_call_times(everyone, kind, plan.calls, plan.call_reps,
+                                                  warmup=min(20, plan.calls))
+            raw[f"calls_{kind}"] = result
+            base = result["raw httpx"]["median_s"]
+            mine = result["llmkit"]["median_s"] if "llmkit" in names else None
+            rows.append(Row(f"sequential {kind}", f"{kind} call, llmkit", mine, base, "raw httpx", "s", goal))
+            if "raw aiohttp" in result:
+                rows.append(Row(f"sequential {kind}", f"{kind} call, llmkit vs aiohttp", mine,
+                                result["raw aiohttp"]["median_s"], "raw aiohttp", "s"))
+            for other in ("raw aiohttp", "openai SDK", "LiteLLM"):
+                if other in result:
+                    rows.append(Row(f"sequential {kind}", f"{kind} call, {other} (reference)",
+                                    result[other]["median_s"], base, "raw httpx", "s"))
+        for contender in everyone:
+            await contender.close()
+    if "concurrency" in sections:
+        print("concurrency …", flush=True)
+        trio = await _contenders(base_url, ["llmkit", "raw httpx", "raw aiohttp"])
+        names = {c.name for c in trio}
+        result = await measure.throughput(trio, plan.levels, plan.concurrent_total, plan.concurrent_reps)
+        raw["concurrency"] = result
+        for level in plan.levels:
+            mine = result["llmkit"][level]["median_rps"] if "llmkit" in names else None
+            rows.append(Row("concurrency", f"{level} in flight, llmkit", mine,
+                            result["raw httpx"][level]["median_rps"], "raw httpx", "req/s", 1.0, "higher"))
+            rows.append(Row("concurrency", f"{level} in flight, llmkit", mine,
+                            result["raw aiohttp"][level]["median_rps"], "raw aiohttp", "req/s",
+                            0.7 if level == 64 else None, "higher"))
+        for contender in trio:
+            await contender.close()
+    return rows
+
+
+def _supports(script: str, flag: str) -> bool:
+    path = measure.ROOT / "benchmarks" / script
+    try:
+        text = subprocess.run([sys.executable, str(path), "--help"], cwd=measure.ROOT, capture_output=True,
+                              text=True, timeout=60).stdout
+    except subprocess.TimeoutExpired:
+        return False
+    return flag in text
+
+
+def external_rows(section: str, script: str, plan: Plan, raw: dict[str, Any]) -> list[Row]:
+    """Rows from another engineer's `bench_*.py --json OUT`: its `rows` list when it has one (keys metric, value or
+    llmkit, baseline, baseline_name, unit, goal, better, on, note), else every numeric top-level value as info."""
+    if not (measure.ROOT / "benchmarks" / script).exists():
+        print(f"{section}: benchmarks/{script} not present, skipped", flush=True)
+        return [Row(section, f"{script} (not present)", None)]
+    print(f"{section} ({script}) …", flush=True)
+    flag = plan.external_flag if plan.external_flag and _supports(script, plan.external_flag) else None
+    data = measure.external(script, [flag] if flag else [])
+    raw[section] = data
+    if data is None:
+        return []
+    if "error" in data:
+        return [Row(section, f"{script} failed", None, note=str(data["error"])[:200])]
+    rows = []
+    for item in data.get("rows") or []:
+        if not isinstance(item, dict) or "metric" not in item:
+            continue
+        value = item.get("llmkit", item.get("value"))
+        rows.append(Row(section, str(item["metric"]), _num(value), _num(item.get("baseline")),
+                        str(item.get("baseline_name", "")), str(item.get("unit", "")), _num(item.get("goal")),
+                        str(item.get("better", "lower")), str(item.get("on", "value" if item.get("baseline") is None
+                                                                           else "ratio")),
+                        str(item.get("note", ""))))
+    if not rows:
+        for key, value in data.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and not key.startswith("_"):
+                rows.append(Row(section, key, float(value), unit="s" if key.endswith("_s") else ""))
+    return rows
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def startup_rows(plan: Plan, raw: dict[str, Any]) -> list[Row]:
+    rows = external_rows("startup", "bench_startup.py", plan, raw) \
+        if (measure.ROOT / "benchmarks" / "bench_startup.py").exists() else []
+    print("start-up (ensure_initialized) …", flush=True)
+    result = measure.startup_times(plan.startup_runs)
+    raw["startup_own"] = result
+    bound = sum(result.get("discovery_timeouts_s", {}).values()) + 0.5 or None
+    rows.append(Row("startup", "ensure_initialized(), nothing running", result["nothing running"]["median_s"],
+                    unit="s", goal=0.5, on="value"))
+    rows.append(Row("startup", "ensure_initialized(), one hung host", result["one hung host"]["median_s"],
+                    unit="s", goal=bound, on="value", note="goal: discovery connect + read timeout + 0.5 s"))
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--smoke", action="store_const", const="smoke", dest="mode",
+                      help="tiny counts (< 60 s); CI uses it to check the suite runs; numbers are meaningless")
+    mode.add_argument("--quick", action="store_const", const="quick", dest="mode",
+                      help="the default: about 5 minutes on 2 cores")
+    mode.add_argument("--full", action="store_const", const="full", dest="mode", help="more repetitions")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections to run (default all: {','.join(SECTIONS)})")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results",
+                        help="directory for latest.json and latest.png (default benchmarks/results)")
+    args = parser.parse_args(argv)
+    mode_name = args.mode or "quick"
+    plan = PLANS[mode_name]
+    sections = {s.strip() for s in args.only.split(",") if s.strip()}
+    unknown = sections - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections {sorted(unknown)}; choose from {', '.join(SECTIONS)}")
+
+    started = time.perf_counter()
+    raw: dict[str, Any] = {}
+    rows: list[Row] = []
+    if "imports" in sections:
+        rows += import_rows(plan, raw)
+    if sections & {"calls", "concurrency"}:
+        with measure.loopback_server() as base_url:
+            rows += asyncio.run(call_rows(plan, base_url, raw, sections))
+    if "startup" in sections:
+        rows += startup_rows(plan, raw)
+    if "cache" in sections:
+        rows += external_rows("cache", "bench_cache.py", plan, raw)
+    if "evals" in sections:
+        rows += external_rows("evals", "bench_evals.py", plan, raw)
+
+    meta = {"mode": mode_name, "sections": sorted(sections), "machine": machine_info(),
+            "elapsed_s": round(time.perf_counter() - started, 1),
+            "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "plan": plan.__dict__}
+    print()
+    print(render_table(rows))
+    m = meta["machine"]
+    print(f"\n{m['cpu']}, {m['cores']} cores, Python {m['python']}; mode {mode_name}; {meta['elapsed_s']} s")
+    write_json(args.out / "latest.json", rows, meta, raw)
+    png = write_png(args.out / "latest.png", rows, meta)
+    print(f"wrote {args.out / 'latest.json'}" + (f" and {args.out / 'latest.png'}" if png else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
