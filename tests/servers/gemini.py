@@ -87,8 +87,20 @@ def error_body(status: int, code: str, message: str, details: list[dict[str, Any
 
 
 class GeminiServer(LoopbackServer):
-    def __init__(self, *, models: Sequence[str | ModelSpec] | None = None, **options: Any) -> None:
+    """``block_reason``: answer every generation with ``promptFeedback.blockReason`` and no candidates (a blocked
+    prompt); ``finish_reason=False``: streams end without any ``finishReason`` (a cut stream, protocols.md §3)."""
+
+    def __init__(
+        self,
+        *,
+        models: Sequence[str | ModelSpec] | None = None,
+        block_reason: str | None = None,
+        finish_reason: bool = True,
+        **options: Any,
+    ) -> None:
         self.models = model_specs(models if models is not None else DEFAULT_MODELS)
+        self.block_reason = block_reason
+        self.finish_reason = finish_reason
         super().__init__(**options)
 
     def endpoints(self) -> list[Endpoint]:
@@ -175,6 +187,16 @@ class GeminiServer(LoopbackServer):
         reasoning = ex.scenario == "reasoning" or (bool(thinking) and thinking.get("thinkingBudget") != 0)
         show_thoughts = ex.scenario == "reasoning" or thinking.get("includeThoughts") is True
         reply = make_reply(ex.prompt or Prompt(), reasoning=reasoning, max_tokens=config.get("maxOutputTokens"))
+        if self.block_reason:
+            blocked = {
+                "promptFeedback": {"blockReason": self.block_reason},
+                "usageMetadata": {"promptTokenCount": reply.input_tokens, "totalTokenCount": reply.input_tokens},
+                "modelVersion": model,
+                "responseId": RESPONSE_ID,
+            }
+            if method == "streamGenerateContent":
+                return self.stream(ex, StreamPlan([sse(blocked, newline="\r\n")], [], [], b"", b""))
+            return json_response(blocked)
         if method == "streamGenerateContent":
             return self.stream(ex, self._plan(model, reply, show_thoughts))
         parts: list[dict[str, Any]] = []
@@ -200,7 +222,7 @@ class GeminiServer(LoopbackServer):
         self, model: str, parts: list[dict[str, Any]], r: Reply, candidates: int, final: bool
     ) -> dict[str, Any]:
         candidate: dict[str, Any] = {"content": {"role": "model", "parts": parts}, "index": 0}
-        if final:
+        if final and self.finish_reason:
             candidate["finishReason"] = "MAX_TOKENS" if r.truncated else "STOP"
         return {
             "candidates": [candidate],
