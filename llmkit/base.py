@@ -171,6 +171,7 @@ class BaseLLM(ABC):
                         chunks, latency_s=time.perf_counter() - started, ttft_s=ttft, model=self.model.identifier,
                         cached=hit is not None,
                         original_latency_s=hit.original_latency_s if hit is not None else None,
+                        metadata=dict(hit.metadata) if hit is not None else {},
                     )
                     response = await self.after_invoke(request, response)
                     self._history += [message, Message(Role.ASSISTANT, response.content, reasoning=response.reasoning)]
