@@ -1,13 +1,140 @@
-"""Response cache extension (placeholder until the cache lands: creating one raises a clear error)."""
+"""ResponseCacheExtension: answer a repeated request from disk, and say so.
+
+`before_invoke` looks the request up (key: `llmkit.cache.keys`); a hit answers the call with
+`cached=True`, the original token counts, `total_cost=0` and the would-have-been cost in `usage.saved_cost`
+(priced with this client's current price, falling back to the stored cost), and the original call's latency in
+`original_latency_s` (its time to first token in `metadata["original_ttft_s"]`). BaseLLM then sets `latency_s`
+to the time the hit took, so a cached row never looks like a fast model. `after_invoke` stores fresh answers
+only: never a cached one, never an error (errors raise before after_invoke runs). Streaming needs nothing
+extra: BaseLLM replays a hit as chunks and hands a finished fresh stream to after_invoke assembled.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from llmkit.cache.keys import UnhashableRequestError, cache_key
+from llmkit.cache.records import CachedAnswer
+from llmkit.cache.store import CacheStats, ResponseCache, open_cache, warn_cache
 from llmkit.errors import ConfigurationError
+from llmkit.messages import CompleteResponse
+
+if TYPE_CHECKING:
+    from llmkit.base import BaseLLM
+    from llmkit.messages import LLMRequest
 
 
 class ResponseCacheExtension:
+    """Serve repeated requests from a `ResponseCache` (see the module docstring).
+
+    `cache`: a directory, a ResponseCache, or None for the default directory (`$LLMKIT_CACHE_DIR`, else the
+    platform cache dir + `/responses`). `ttl`: seconds an entry stays valid. `size_limit`: bytes on disk
+    before the oldest entries are evicted (diskcache's default, 1 GB, if None).
+    """
+
+    def __init__(self, cache: ResponseCache | str | os.PathLike[str] | None = None, *, ttl: float | None = None,
+                 size_limit: int | None = None) -> None:
+        if ttl is not None and ttl <= 0:
+            raise ConfigurationError(f"Cache ttl must be a positive number of seconds, got {ttl!r}")
+        self.cache = cache if isinstance(cache, ResponseCache) else open_cache(cache, size_limit=size_limit)
+        self.ttl = ttl
+        self.hits = 0
+        self.misses = 0
+
     @classmethod
     def from_option(cls, option: Any) -> ResponseCacheExtension:
-        raise ConfigurationError("The response cache is not available in this version of llmkit")
+        """What `create_llm(..., cache=option)` accepts: True (default directory), a directory (str/Path), a
+        mapping {dir, ttl, size_limit}, a ResponseCache, a diskcache.Cache, or an extension to share."""
+        if isinstance(option, cls):
+            return option
+        if option is True:
+            return cls()
+        if isinstance(option, (str, os.PathLike)):
+            return cls(option)
+        if isinstance(option, ResponseCache):
+            return cls(option)
+        if isinstance(option, Mapping):
+            unknown = set(option) - {"dir", "directory", "ttl", "size_limit"}
+            if unknown:
+                raise ConfigurationError(f"Unknown cache option(s): {', '.join(sorted(map(str, unknown)))}",
+                                         hint="accepted keys are dir, ttl, size_limit")
+            directory = option.get("dir", option.get("directory"))
+            return cls(Path(directory) if directory is not None else None, ttl=option.get("ttl"),
+                       size_limit=option.get("size_limit"))
+        if _is_diskcache(option):
+            return cls(ResponseCache(backend=option))
+        raise ConfigurationError(
+            f"cache={option!r} is not a cache option",
+            hint="pass True, a directory, {'dir': ..., 'ttl': ...}, a ResponseCache or a diskcache.Cache",
+        )
+
+    # ----- hooks -----------------------------------------------------------------------------------------
+    async def before_invoke(self, llm: BaseLLM, request: LLMRequest) -> CompleteResponse | None:
+        key = _key(request)
+        if key is None:
+            return None
+        answer = self.cache.get(key)
+        self.cache.record(answer is not None)
+        if answer is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return _hit_response(llm, answer)
+
+    async def after_invoke(self, llm: BaseLLM, request: LLMRequest, response: CompleteResponse) -> None:
+        if response.cached:
+            return
+        key = _key(request)
+        if key is not None:
+            self.cache.put(CachedAnswer.from_response(key, response), self.ttl)
+
+    # ----- inspection -------------------------------------------------------------------------------------
+    def stats(self) -> CacheStats:
+        """Totals of the cache directory (every process); `hits`/`misses` attributes count this extension."""
+        return self.cache.stats()
+
+    def clear(self, older_than_s: float | None = None) -> int:
+        return self.cache.clear(older_than_s)
+
+    def __repr__(self) -> str:
+        return f"ResponseCacheExtension({str(self.cache.directory)!r}, hits={self.hits}, misses={self.misses})"
+
+
+def _key(request: LLMRequest) -> str | None:
+    try:
+        return cache_key(request)
+    except UnhashableRequestError as exc:
+        warn_cache(f"Request not cached: {exc}")
+        return None
+
+
+def _hit_response(llm: BaseLLM, answer: CachedAnswer) -> CompleteResponse:
+    # Re-price the stored token counts at this client's price (what the call would cost now); a model with
+    # no known price keeps the stored cost. Either way as_cached() charges 0 and moves the cost to saved_cost.
+    usage = llm.price_usage(answer.usage).as_cached()
+    return CompleteResponse(
+        content=answer.content,
+        reasoning=answer.reasoning,
+        usage=usage,
+        finish_reason=answer.finish_reason,
+        cached=True,
+        original_latency_s=answer.latency_s,
+        model=llm.model.identifier,
+        metadata={
+            "cache_key": answer.key,
+            "cached_at": datetime.fromtimestamp(answer.created_at, timezone.utc).isoformat(),
+            "original_ttft_s": answer.ttft_s,
+        },
+    )
+
+
+def _is_diskcache(value: Any) -> bool:
+    try:
+        import diskcache
+    except ImportError:  # pragma: no cover - diskcache is a dependency
+        return False
+    return isinstance(value, (diskcache.Cache, diskcache.FanoutCache))

@@ -1,0 +1,109 @@
+"""The cache key: a sha256 over canonical JSON of everything that changes a model's answer.
+
+Why each part is in (or out):
+- in: a format version (bump it to orphan old entries when the recipe changes), the runtime, the backend,
+  where the request goes (an API backend's effective base URL, which honours `*_BASE_URL`; a local model's
+  `host:port`), the model name, the whole message history (roles, text, reasoning kept in it, image digests
+  and media types, never image bytes), `LLMConfig.output_params()` and `sample_index` when the caller asked
+  for a specific sample (eval repeats at temperature > 0 are independent draws).
+- out: the API key (a secret, and the same model answers the same way whoever pays), timeout, max_retries,
+  pricing and anything about this particular client instance; changing those must still hit.
+
+Canonical JSON: sorted keys, no whitespace, ASCII only, Decimals as strings, tuples as lists. Python's float
+repr (the shortest round-tripping form) is stable across versions, so keys are stable across processes and
+Python versions; `tests/test_cache.py` pins one key as a golden value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+
+from llmkit.messages import LLMRequest, Message
+
+KEY_VERSION = 1
+"""Part of every key; bump when the recipe below changes so old entries are simply never found again."""
+
+
+class UnhashableRequestError(TypeError):
+    """A request holds a value (in extra_params) that has no canonical JSON form; it is not cached."""
+
+
+def _canonical_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=canonical_json)
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (bytes, bytearray)):
+        return {"sha256": hashlib.sha256(value).hexdigest()}
+    if isinstance(value, PurePath):
+        return value.as_posix()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    dump = getattr(value, "model_dump", None)  # pydantic models
+    if callable(dump):
+        return dump(mode="json")
+    raise UnhashableRequestError(f"{type(value).__name__} value has no canonical JSON form")
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=_canonical_default)
+
+
+def canonical_json(value: Any) -> str:
+    """One string per value: sorted keys, no whitespace, Decimals as strings (see the module docstring)."""
+    return _ENCODER.encode(value)
+
+
+def _message_part(message: Message) -> dict[str, Any]:
+    part: dict[str, Any] = {"role": message.role.value, "content": message.content}
+    if message.images:
+        part["images"] = [{"digest": i.digest, "media_type": i.media_type} for i in message.images]
+    if message.reasoning is not None:
+        part["reasoning"] = message.reasoning
+    return part
+
+
+def endpoint(model: Any) -> str | None:
+    """Where a model's requests go: a local model's host, else its backend's effective base URL."""
+    if model.host:
+        return str(model.host)
+    from llmkit.backends import get_backend
+
+    url = get_backend(model.backend).base_url()
+    return url.rstrip("/") if url else None
+
+
+def key_material(request: LLMRequest) -> dict[str, Any]:
+    """The values hashed into the key, for debugging and for tests that show what a key depends on."""
+    model = request.model
+    material: dict[str, Any] = {
+        "v": KEY_VERSION,
+        "runtime": model.runtime.value,
+        "backend": model.backend,
+        "endpoint": endpoint(model),
+        "model": model.name,
+        "messages": [_message_part(m) for m in request.messages],
+        "params": request.config.output_params(),
+    }
+    if request.sample_index is not None:
+        material["sample"] = request.sample_index
+    return material
+
+
+def cache_key(request: LLMRequest) -> str:
+    """The hex sha256 key of a request; raises UnhashableRequestError if it cannot be canonicalised."""
+    try:
+        text = canonical_json(key_material(request))
+    except (TypeError, ValueError) as exc:  # includes circular references
+        raise UnhashableRequestError(str(exc)) from exc
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
