@@ -1,0 +1,299 @@
+"""The Python API of the eval runner: `run` (sync, works inside Jupyter's running loop), `arun` (await it),
+`plan` (a dry run), and `RunResult`.
+
+    import llmkit.evals as ev
+    result = ev.run("evals/quickstart.yaml", output="runs")
+    df = result.load()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import secrets
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from llmkit.errors import ConfigurationError
+from llmkit.evals.limits import Limits
+from llmkit.evals.plan import Plan, Task, build_plan, describe_model, parse_cli_models, row_key
+from llmkit.evals.prompts import load_prompt_file
+from llmkit.evals.runner import RunOptions, SweepRunner
+from llmkit.evals.scorers import parse_scorer, unique_scorers
+from llmkit.evals.spec import SpecError, SpecFile, load_spec, parse_spec
+from llmkit.evals.store import (
+    MANIFEST_FILE,
+    PROMPTS_FILE,
+    ROWS_FILE,
+    RowWriter,
+    latest_rows,
+    read_manifest,
+    write_json_atomic,
+)
+from llmkit.evals.summary import RunSummary, Tally
+
+SpecSource = str | Path | Mapping[str, Any] | SpecFile
+_ENV_PREFIXES = ("OPENAI_", "ANTHROPIC_", "GEMINI_", "GOOGLE_", "MISTRAL_", "DEEPSEEK_", "ZHIPU_", "ZAI_",
+                 "OLLAMA_", "LMSTUDIO_", "LM_API", "AUTOBYTEUS_", "LLMKIT_")
+
+
+@dataclass
+class RunResult:
+    """A finished (or stopped) run: where it is, what happened, and its rows on demand."""
+
+    run_dir: Path
+    run_id: str
+    summary: RunSummary
+    plan: Plan
+
+    @property
+    def status(self) -> str:
+        return self.summary.status
+
+    def load(self) -> Any:
+        """The rows as a DataFrame (`llmkit.evals.load(run_dir)`)."""
+        from llmkit.evals.store import load
+
+        return load(self.run_dir)
+
+    def __repr__(self) -> str:
+        return f"RunResult({str(self.run_dir)!r}, status={self.status}, rows={self.summary.rows}, " \
+               f"errors={self.summary.errors}, cost_usd={self.summary.cost_usd:.6f})"
+
+
+class RunControl:
+    """Stops a run from another thread or a signal handler (Ctrl-C): no new rows, rows in flight abandoned."""
+
+    def __init__(self) -> None:
+        self._runner: SweepRunner | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._requested = False
+        self._lock = threading.Lock()
+
+    def attach(self, runner: SweepRunner, loop: asyncio.AbstractEventLoop) -> None:
+        with self._lock:
+            self._runner, self._loop = runner, loop
+            if self._requested:
+                loop.call_soon_threadsafe(self._stop)
+
+    def interrupt(self) -> None:
+        with self._lock:
+            self._requested = True
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._stop)
+
+    def _stop(self) -> None:
+        if self._runner is not None:
+            self._runner.request_stop("interrupted", "interrupted: rows in flight were abandoned; finish the run "
+                                                     "with --resume", cancel=True)
+
+
+def _as_spec_file(spec: SpecSource) -> SpecFile:
+    return spec if isinstance(spec, SpecFile) else load_spec(spec)
+
+
+def plan(spec: SpecSource, *, models: Sequence[str] | None = None) -> Plan:
+    """The dry run: models, configs (skipped ones with reasons), rows and estimated tokens/cost; calls nothing."""
+    from llmkit.factory import LLMFactory
+
+    spec_file = _as_spec_file(spec)
+    LLMFactory.ensure_initialized()
+    return build_plan(spec_file, models=parse_cli_models(models) if models else None)
+
+
+def _limits(spec_file: SpecFile, concurrency: int | None) -> Limits:
+    conc = spec_file.spec.concurrency_spec
+    rates = spec_file.spec.rate_limits
+    return Limits(
+        total=concurrency or conc.default,
+        per_host=conc.per_host,  # type: ignore[arg-type]
+        per_model=conc.per_model,  # type: ignore[arg-type]
+        rpm_host=rates.per_host if rates else None,
+        rpm_model=rates.per_model if rates else None,
+    )
+
+
+def _cache_extension(option: Any) -> Any:
+    if option is None or option is False or option == "":
+        return None
+    from llmkit.extensions.cache import ResponseCacheExtension
+
+    try:
+        return ResponseCacheExtension.from_option(option)
+    except ConfigurationError as exc:
+        raise SpecError(f"cache {option!r}: {exc}") from None
+
+
+def _env_names() -> list[str]:
+    """Names (never values) of the provider/runtime variables that are set."""
+    return sorted(k for k, v in os.environ.items() if v and k.startswith(_ENV_PREFIXES))
+
+
+def _new_run_id(name: str) -> str:
+    return f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+
+def _manifest(run_id: str, plan_: Plan, spec_file: SpecFile, options: RunOptions, started: str,
+              cache_option: Any) -> dict[str, Any]:
+    import llmkit
+
+    spec_dump = spec_file.spec.model_dump(mode="json", exclude_unset=True)
+    spec_dump["name"] = spec_file.spec.name
+    return {
+        "run_id": run_id,
+        "status": "running",
+        "llmkit_version": llmkit.__version__,
+        "started_at": started,
+        "finished_at": None,
+        "spec_path": str(spec_file.path) if spec_file.path else None,
+        "spec": spec_dump,
+        "models": [describe_model(m) for m in plan_.models],
+        "variants": [{"model": v.model.identifier, "config_label": v.label, "config": v.config_json,
+                      "host": v.host_key} for v in plan_.variants],
+        "skipped_configs": [{"model": s.model, "config_label": s.config_label, "reason": s.reason}
+                            for s in plan_.skipped],
+        "notes": plan_.notes,
+        "prompts": len(plan_.prompts),
+        "repeats": plan_.repeats,
+        "planned_rows": plan_.total_rows,
+        "score_columns": [s.column for s in options.scorers],
+        "max_cost_usd": None if options.max_cost_usd is None else str(options.max_cost_usd),
+        "cache": None if cache_option in (None, False) else str(cache_option),
+        "concurrency": {"total": options.limits.total},
+        "environment": {
+            "python": sys.version.split()[0], "platform": platform.platform(),
+            "env_vars_set": _env_names(),
+        },
+        "resumes": [],
+    }
+
+
+def _save_manifest(run_dir: Path, manifest: dict[str, Any]) -> None:
+    import json
+
+    from llmkit.secrets import redact_secrets
+
+    write_json_atomic(run_dir / MANIFEST_FILE, json.loads(redact_secrets(json.dumps(manifest, default=str))))
+
+
+def _write_prompts(path: Path, plan_: Plan) -> None:
+    import json
+
+    with open(path, "w", encoding="utf-8") as f:
+        for p in plan_.prompts:
+            f.write(json.dumps({"id": p.id, "prompt": p.prompt, "system": p.system, "expected": p.expected,
+                                "metadata": dict(p.metadata)}, ensure_ascii=False, default=str) + "\n")
+
+
+async def arun(spec: SpecSource | None = None, *, output: str | Path | None = None,
+               models: Sequence[str] | None = None, concurrency: int | None = None,
+               max_cost_usd: float | Decimal | str | None = None, cache: Any = None,
+               resume: str | Path | None = None, retry_errors: bool = False, progress: bool | None = False,
+               control: RunControl | None = None,
+               on_start: Callable[[Path], object] | None = None) -> RunResult:
+    """Run a sweep (or `resume` one) and return its RunResult. `cache`: None = the spec's setting, False = off,
+    True / a directory = on. See `run` for the sync version."""
+    from llmkit.factory import LLMFactory
+
+    LLMFactory.ensure_initialized()
+    if resume is not None:
+        run_dir = Path(resume)
+        manifest = read_manifest(run_dir)
+        spec_data = dict(manifest["spec"])
+        spec_data["prompts"] = str((run_dir / PROMPTS_FILE).resolve())
+        spec_file = parse_spec(spec_data, Path(manifest.get("spec_path") or run_dir / MANIFEST_FILE))
+        spec_file.prompts = load_prompt_file(run_dir / PROMPTS_FILE)
+        plan_ = build_plan(spec_file, model_ids=[m["id"] for m in manifest["models"]])
+        run_id = str(manifest["run_id"])
+    else:
+        if spec is None:
+            raise SpecError("run: give a spec file (e.g. evals/quickstart.yaml) or --resume RUN_DIR")
+        spec_file = _as_spec_file(spec)
+        plan_ = build_plan(spec_file, models=parse_cli_models(models) if models else None)
+        run_id = _new_run_id(spec_file.spec.name)
+        run_dir = Path(output if output is not None else spec_file.spec.output) / run_id
+        manifest = {}
+    if not plan_.variants:
+        reasons = "; ".join(f"{s.model}/{s.config_label}: {s.reason}" for s in plan_.skipped[:3]) \
+            or "; ".join(plan_.notes) or "no models"
+        raise SpecError(f"{spec_file.where('models')}: nothing to run ({reasons})")
+    spec_model = spec_file.spec
+    cache_option = cache if cache is not None else (
+        manifest.get("cache") if resume is not None else spec_model.cache)
+    cap = max_cost_usd if max_cost_usd is not None else (
+        manifest.get("max_cost_usd") if resume is not None else spec_model.max_cost_usd)
+    options = RunOptions(
+        limits=_limits(spec_file, concurrency),
+        max_cost_usd=None if cap is None else Decimal(str(cap)),
+        cache=_cache_extension(cache_option),
+        scorers=unique_scorers([parse_scorer(s) for s in spec_model.scorers]),
+        stream=spec_model.stream,
+        progress=progress,
+    )
+    started = datetime.now(timezone.utc).isoformat()
+    if resume is None:
+        run_dir.mkdir(parents=True, exist_ok=False)
+        manifest = _manifest(run_id, plan_, spec_file, options, started, cache_option)
+        _write_prompts(run_dir / PROMPTS_FILE, plan_)
+    prior = latest_rows(run_dir) if resume is not None else {}
+    summary = RunSummary(run_id, str(run_dir), "running", plan_.total_rows)
+    for variant in plan_.variants:  # the summary table follows plan order
+        summary.tallies[(variant.model.identifier, variant.label)] = Tally()
+    finished = {row_key(*k) for k, r in prior.items() if not r.get("error_type")}
+    errored = {row_key(*k) for k, r in prior.items() if r.get("error_type")}
+    pending: list[Task] = []
+    for task in plan_.tasks():
+        key = task.key
+        if key in finished or (key in errored and not retry_errors):
+            continue
+        pending.append(task)
+    retried = errored if retry_errors else set()
+    spent = Decimal(0)
+    for k, row in prior.items():
+        spent += Decimal(str(row.get("cost_usd") or 0))
+        if row_key(*k) not in retried:
+            summary.add(row)
+    if resume is not None:
+        manifest["status"] = "running"
+        manifest.setdefault("resumes", []).append({"at": started, "pending_rows": len(pending),
+                                                   "retry_errors": retry_errors})
+        if max_cost_usd is not None:
+            manifest["max_cost_usd"] = str(max_cost_usd)
+    _save_manifest(run_dir, manifest)
+    if on_start is not None:
+        on_start(run_dir)
+    writer = RowWriter(run_dir / ROWS_FILE)
+    runner = SweepRunner(plan_, run_id, writer, summary, options, pending, spent)
+    if control is not None:
+        control.attach(runner, asyncio.get_running_loop())
+    try:
+        summary = await runner.run()
+    finally:
+        writer.close()
+        manifest["status"] = runner.stop_reason or "completed"
+        manifest["finished_at"] = datetime.now(timezone.utc).isoformat()
+        manifest["summary"] = summary.to_dict()
+        _save_manifest(run_dir, manifest)
+    return RunResult(run_dir, run_id, summary, plan_)
+
+
+def run(spec: SpecSource | None = None, **kwargs: Any) -> RunResult:
+    """Run a sweep from sync code or a notebook cell (it runs on llmkit's background loop, so it works inside
+    Jupyter's running loop). Ctrl-C / the notebook's interrupt stops it cleanly and returns the RunResult;
+    the run directory stays resumable. Keyword arguments are those of `arun`."""
+    from llmkit._sync import background_loop
+
+    control = RunControl()
+    future = asyncio.run_coroutine_threadsafe(arun(spec, control=control, **kwargs), background_loop())
+    try:
+        return future.result()
+    except KeyboardInterrupt:
+        control.interrupt()
+        return future.result()

@@ -1,0 +1,277 @@
+"""The plan of a sweep: which models and configs run (and which are skipped, why), the rows, and what they
+should cost, computed without calling any model.
+
+Estimates (also used by the runner's budget cap):
+- input tokens: `llmkit.tokens.count_message_tokens` over the system prompt (the prompt row's, else the config's
+  system_message) and the prompt — exactly what MOCK bills, within ~10-25% of real tokenizers.
+- output tokens: the backend's `estimate_output_tokens(model, config, prompt)` classmethod when it has one (MOCK
+  does; it is exact), else `min(max_tokens, 256)` for ordinary models and `min(max_tokens, 1024)` for models
+  with the `reasoning` capability, where max_tokens is the config's or the model's output cap. A rough guess for
+  real models: treat it as an order of magnitude and cap spending with `max_cost_usd`.
+- cost: the model's price (LLMConfig.pricing, else the catalog's) applied to those tokens.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from llmkit.config import LLMConfig
+from llmkit.errors import ConfigValidationError, InvalidIdentifierError, UnknownModelError
+from llmkit.evals.prompts import PromptRow
+from llmkit.evals.spec import ModelSelector, SpecError, SpecFile
+from llmkit.models import LLMModel, LLMRuntime
+from llmkit.tokens import count_message_tokens
+
+DEFAULT_OUTPUT_ESTIMATE = 256
+REASONING_OUTPUT_ESTIMATE = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One model with one resolved config: the unit a sweep runs every prompt through."""
+
+    model: LLMModel
+    label: str
+    config: LLMConfig
+    config_json: str
+    host_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    model: str
+    config_label: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One row to produce."""
+
+    variant: Variant
+    prompt: PromptRow
+    repeat: int
+    estimate_usd: Decimal
+
+    @property
+    def key(self) -> str:
+        return row_key(self.variant.model.identifier, self.variant.label, self.prompt.id, self.repeat)
+
+
+def row_key(model: str, config_label: str, prompt_id: str, repeat: int) -> str:
+    """The identity of a row: resume and de-duplication use it."""
+    return f"{model}\x1f{config_label}\x1f{prompt_id}\x1f{repeat}"
+
+
+@dataclass
+class Estimate:
+    rows: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: Decimal = Decimal(0)
+
+
+@dataclass
+class Plan:
+    spec_file: SpecFile
+    models: list[LLMModel]
+    variants: list[Variant]
+    skipped: list[Skipped]
+    prompts: list[PromptRow]
+    repeats: int
+    notes: list[str] = field(default_factory=list)
+    _costs: dict[tuple[int, int], tuple[int, int, Decimal]] = field(default_factory=dict, repr=False)
+
+    @property
+    def total_rows(self) -> int:
+        return len(self.variants) * len(self.prompts) * self.repeats
+
+    def estimate_for(self, v: int, p: int) -> tuple[int, int, Decimal]:
+        """(input tokens, output tokens, USD) of one call of variant v on prompt p."""
+        hit = self._costs.get((v, p))
+        if hit is None:
+            hit = estimate_call(self.variants[v], self.prompts[p])
+            self._costs[(v, p)] = hit
+        return hit
+
+    def tasks(self) -> Iterator[Task]:
+        """Rows in run order: repeat, then prompt, then model×config — so a stopped run has whole prompts
+        across all models (usable for paired comparisons) rather than whole models."""
+        for repeat in range(self.repeats):
+            for p, prompt in enumerate(self.prompts):
+                for v, variant in enumerate(self.variants):
+                    yield Task(variant, prompt, repeat, self.estimate_for(v, p)[2])
+
+    def estimates(self) -> dict[tuple[str, str], Estimate]:
+        """Estimated rows, tokens and cost per (model, config label), in plan order."""
+        out: dict[tuple[str, str], Estimate] = {}
+        for v, variant in enumerate(self.variants):
+            est = out.setdefault((variant.model.identifier, variant.label), Estimate())
+            for p in range(len(self.prompts)):
+                tokens_in, tokens_out, cost = self.estimate_for(v, p)
+                est.rows += self.repeats
+                est.input_tokens += tokens_in * self.repeats
+                est.output_tokens += tokens_out * self.repeats
+                est.cost_usd += cost * self.repeats
+        return out
+
+    def total_estimate(self) -> Estimate:
+        total = Estimate()
+        for est in self.estimates().values():
+            total.rows += est.rows
+            total.input_tokens += est.input_tokens
+            total.output_tokens += est.output_tokens
+            total.cost_usd += est.cost_usd
+        return total
+
+
+def estimate_call(variant: Variant, prompt: PromptRow) -> tuple[int, int, Decimal]:
+    from llmkit.pricing import estimate_cost
+
+    model, config = variant.model, variant.config
+    system = prompt.system or config.system_message
+    tokens_in = count_message_tokens([system, prompt.prompt] if system else [prompt.prompt])
+    tokens_out = estimate_output_tokens(model, config, prompt.prompt)
+    pricing = config.pricing.to_pricing() if config.pricing else model.pricing
+    return tokens_in, tokens_out, estimate_cost(pricing, tokens_in, tokens_out)
+
+
+def estimate_output_tokens(model: LLMModel, config: LLMConfig, prompt: str) -> int:
+    from llmkit.backends import get_backend
+
+    cap = config.max_tokens or model.max_output_tokens or DEFAULT_OUTPUT_ESTIMATE
+    try:
+        hook = getattr(get_backend(model.backend).load_class(), "estimate_output_tokens", None)
+    except Exception:  # a backend that cannot load still gets the generic estimate
+        hook = None
+    if hook is not None:
+        return int(hook(model, config, prompt))
+    typical = REASONING_OUTPUT_ESTIMATE if "reasoning" in model.capabilities else DEFAULT_OUTPUT_ESTIMATE
+    return min(cap, typical)
+
+
+def host_key(model: LLMModel) -> str:
+    """What a per-host limit applies to: the local server's host:port, the API's base-URL host, or 'mock'."""
+    from llmkit.backends import get_backend
+    from llmkit.hosts import normalise_host
+
+    if model.runtime is LLMRuntime.MOCK:
+        return "mock"
+    if model.host:
+        return model.host
+    try:
+        url = get_backend(model.backend).base_url()
+    except Exception:
+        url = None
+    return normalise_host(url) if url else model.backend
+
+
+def config_json(label: str, config: LLMConfig) -> str:
+    return json.dumps(config.output_params(), sort_keys=True, default=str, ensure_ascii=False)
+
+
+def _match_selector(selector: ModelSelector, models: Sequence[LLMModel]) -> list[LLMModel]:
+    return [m for m in models
+            if (selector.runtime is None or m.runtime is selector.runtime)
+            and (selector.provider is None or m.provider is selector.provider)
+            and (selector.pattern is None or fnmatch.fnmatchcase(m.identifier, selector.pattern))]
+
+
+def resolve_models(entries: Sequence[str | ModelSelector], spec_file: SpecFile, *,
+                   from_cli: bool = False) -> tuple[list[LLMModel], list[str]]:
+    """Models named by ids, globs and selectors, in order, de-duplicated; plus notes about empty selectors.
+    An unknown explicit id is a SpecError naming its line (or `--models`)."""
+    from llmkit.factory import LLMFactory
+
+    registered = LLMFactory.list_models()
+    chosen: dict[str, LLMModel] = {}
+    notes: list[str] = []
+    for index, entry in enumerate(entries):
+        where = f"--models {entry}" if from_cli else spec_file.where("models", index)
+        if isinstance(entry, str) and not any(c in entry for c in "*?["):
+            try:
+                model = LLMFactory.get_model(entry)
+            except (UnknownModelError, InvalidIdentifierError) as exc:
+                raise SpecError(f"{where}: {exc}") from None
+            chosen.setdefault(model.identifier, model)
+            continue
+        selector = entry if isinstance(entry, ModelSelector) else ModelSelector(pattern=entry)
+        matched = _match_selector(selector, registered)
+        if not selector.include_unavailable:
+            matched = [m for m in matched if LLMFactory.availability(m.identifier)]
+        if not matched:
+            notes.append(f"{where}: matched no available model")
+        for model in matched:
+            chosen.setdefault(model.identifier, model)
+    return list(chosen.values()), notes
+
+
+def parse_cli_models(values: Sequence[str]) -> list[str | ModelSelector]:
+    """`--models a,b "reasoner-*:mock" runtime=ollama provider=anthropic`."""
+    out: list[str | ModelSelector] = []
+    for value in values:
+        for item in (v.strip() for v in value.split(",")):
+            if not item:
+                continue
+            key, sep, rest = item.partition("=")
+            if sep and key in ("runtime", "provider", "pattern"):
+                try:
+                    out.append(ModelSelector.model_validate({key: rest}))
+                except ValueError as exc:
+                    raise SpecError(f"--models {item}: {str(exc).splitlines()[-1].strip()}") from None
+            else:
+                out.append(item)
+    return out
+
+
+def build_plan(spec_file: SpecFile, *, models: Sequence[str | ModelSelector] | None = None,
+               model_ids: Sequence[str] | None = None) -> Plan:
+    """Resolve models and configs. `models` overrides the spec's list (CLI --models); `model_ids` pins the
+    exact models of an earlier run (resume)."""
+    from llmkit.factory import LLMFactory
+
+    spec = spec_file.spec
+    notes: list[str] = []
+    if model_ids is not None:
+        try:
+            resolved = [LLMFactory.get_model(m) for m in model_ids]
+        except (UnknownModelError, InvalidIdentifierError) as exc:
+            raise SpecError(f"resume: a model of this run is no longer available: {exc}") from None
+    else:
+        resolved, notes = resolve_models(models if models is not None else spec.models, spec_file,
+                                         from_cli=models is not None)
+    variants: list[Variant] = []
+    skipped: list[Skipped] = []
+    for model in resolved:
+        available = LLMFactory.availability(model.identifier)
+        for index, entry in enumerate(spec.configs):
+            if not available:
+                skipped.append(Skipped(model.identifier, entry.label, f"unavailable: {available.reason}"))
+                continue
+            try:
+                config = LLMFactory.resolve_config(model.identifier, entry.config)
+            except ConfigValidationError as exc:
+                skipped.append(Skipped(model.identifier, entry.label, exc.message))
+                continue
+            except Exception as exc:
+                raise SpecError(f"{spec_file.where('configs', index)}: {exc}") from None
+            variants.append(Variant(model, entry.label, config, config_json(entry.label, config), host_key(model)))
+    return Plan(spec_file, resolved, variants, skipped, list(spec_file.prompts), spec.repeats, notes)
+
+
+def describe_model(model: LLMModel) -> dict[str, Any]:
+    """What run.json records about a model (no secrets: ids, runtime, host, prices)."""
+    rates = model.pricing.rates if model.pricing else None
+    return {
+        "id": model.identifier, "name": model.name, "provider": model.provider.value,
+        "runtime": model.runtime.value, "host": model.host, "backend": model.backend,
+        "pricing_usd_per_mtok": None if rates is None else {
+            "input": str(rates.input), "output": str(rates.output),
+            "cached_input": None if rates.cached_input is None else str(rates.cached_input)},
+        "pricing_illustrative": bool(model.pricing and model.pricing.illustrative),
+    }

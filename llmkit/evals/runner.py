@@ -1,0 +1,267 @@
+"""The async sweep runner: bounded concurrency per host and model, rate limits, a budget cap, one row per call
+appended to disk the moment it finishes, errors as rows, clean stop on request (Ctrl-C).
+
+Each row is a fresh single-turn conversation: the config is resolved once per model × config (plan), and each
+row constructs the backend class directly (no re-validation), sets the prompt row's system prompt, and streams
+the answer with `sample_index=repeat` (so a response cache keeps repeats independent). Streaming gives a real
+TTFT; the final response (usage, cache flag, original latency) is captured by a tiny extension registered last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from llmkit.evals.limits import LimiterSet, Limits
+from llmkit.evals.plan import Plan, Task, Variant
+from llmkit.evals.scorers import Scorer, score_row
+from llmkit.evals.store import RowWriter
+from llmkit.evals.summary import RunSummary
+from llmkit.secrets import redact_secrets
+
+if TYPE_CHECKING:
+    from llmkit.base import BaseLLM
+    from llmkit.messages import CompleteResponse, LLMRequest
+
+
+class _Capture:
+    """Keeps the final response of a call (after every other extension ran)."""
+
+    __slots__ = ("response",)
+
+    def __init__(self) -> None:
+        self.response: CompleteResponse | None = None
+
+    async def after_invoke(self, llm: BaseLLM, request: LLMRequest, response: CompleteResponse) -> None:
+        self.response = response
+
+
+@dataclass
+class RunOptions:
+    limits: Limits
+    max_cost_usd: Decimal | None = None
+    cache: Any = None  # one extension instance shared by every client of the run, or None
+    scorers: list[Scorer] = field(default_factory=list)
+    stream: bool = True
+    progress: bool | None = None  # None: show when stderr is a terminal
+
+
+def _cost(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _float(value: float | None) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+class SweepRunner:
+    """Runs the pending tasks of a plan into a RowWriter; see the module docstring."""
+
+    def __init__(self, plan: Plan, run_id: str, writer: RowWriter, summary: RunSummary, options: RunOptions,
+                 pending: list[Task], spent: Decimal = Decimal(0)) -> None:
+        self.plan = plan
+        self.run_id = run_id
+        self.writer = writer
+        self.summary = summary
+        self.options = options
+        self.pending = pending
+        self.spent = spent
+        self.inflight = Decimal(0)
+        self.stop_reason: str | None = None
+        self.stop_message: str | None = None
+        self._limiters = LimiterSet(options.limits)
+        self._classes: dict[str, type[BaseLLM]] = {}
+        self._workers: list[asyncio.Task[None]] = []
+        self._bar: Any = None
+        self._last_postfix = 0.0
+        self._errors = 0
+        self.done = 0
+
+    # ----- control ---------------------------------------------------------------------------------------
+    def request_stop(self, reason: str, message: str | None = None, *, cancel: bool = False) -> None:
+        """Stop scheduling new rows; with cancel=True also abandon rows in flight (they re-run on resume)."""
+        if self.stop_reason is None:
+            self.stop_reason, self.stop_message = reason, message
+        if cancel:
+            for worker in self._workers:
+                worker.cancel()
+
+    async def run(self) -> RunSummary:
+        self._bar = self._progress_bar()
+        lanes: dict[str, list[Task]] = {}
+        for task in self.pending:
+            lanes.setdefault(task.variant.host_key, []).append(task)
+        total = asyncio.Semaphore(self.options.limits.total)
+        for tasks in lanes.values():
+            source = iter(tasks)
+            workers = self.options.limits.host_cap(tasks[0].variant)
+            self._workers += [asyncio.ensure_future(self._worker(source, total)) for _ in range(workers)]
+        try:
+            await asyncio.gather(*self._workers, return_exceptions=True)
+        finally:
+            if self._bar is not None:
+                self._bar.close()
+        self.summary.not_run = len(self.pending) - self.done
+        self.summary.status = self.stop_reason or "completed"
+        self.summary.message = self.stop_message
+        return self.summary
+
+    # ----- work ------------------------------------------------------------------------------------------
+    async def _worker(self, source: Iterator[Task], total: asyncio.Semaphore) -> None:
+        for task in source:
+            if self.stop_reason:
+                return
+            async with total:
+                semaphore = self._limiters.model_semaphore(task.variant)
+                if semaphore is not None:
+                    async with semaphore:
+                        done = await self._guarded(task)
+                else:
+                    done = await self._guarded(task)
+            if not done:
+                return
+
+    async def _guarded(self, task: Task) -> bool:
+        await self._limiters.wait_rate(task.variant)
+        if self.stop_reason:
+            return False
+        cap = self.options.max_cost_usd
+        if cap is not None and self.spent + self.inflight + task.estimate_usd > cap:
+            self.request_stop("budget", f"budget: stopped scheduling at ${self.spent:.6f} spent of "
+                                        f"${cap} (max_cost_usd); the next row would cost about "
+                                        f"${task.estimate_usd:.6f}. Resume with a higher --max-cost.")
+            return False
+        self.inflight += task.estimate_usd
+        try:
+            row = await self.run_task(task)
+        finally:
+            self.inflight -= task.estimate_usd
+        self.spent += Decimal(row["cost_usd"])
+        self.writer.write(row)
+        self.summary.add(row)
+        self.done += 1
+        self._tick(row)
+        return True
+
+    def _llm(self, variant: Variant) -> BaseLLM:
+        cls = self._classes.get(variant.model.backend)
+        if cls is None:
+            from llmkit.backends import get_backend
+
+            cls = get_backend(variant.model.backend).load_class()
+            self._classes[variant.model.backend] = cls
+        return cls(variant.model, variant.config)
+
+    async def run_task(self, task: Task) -> dict[str, Any]:
+        """One call, turned into one row (an error becomes an error row)."""
+        variant, prompt = task.variant, task.prompt
+        started_at = datetime.now(timezone.utc)
+        started = time.perf_counter()
+        capture = _Capture()
+        response: CompleteResponse | None = None
+        error: BaseException | None = None
+        llm: BaseLLM | None = None
+        try:
+            llm = self._llm(variant)
+            if self.options.cache is not None:
+                llm.register_extension(self.options.cache)
+            llm.register_extension(capture)
+            if prompt.system:
+                llm.configure_system_prompt(prompt.system)
+            if self.options.stream:
+                async for _ in llm.stream_user_message(prompt.prompt, sample_index=task.repeat):
+                    pass
+                response = capture.response
+            else:
+                response = await llm.send_user_message(prompt.prompt, sample_index=task.repeat)
+        except Exception as exc:  # every failure is a row; the sweep goes on
+            error = exc
+        finally:
+            if llm is not None:
+                with contextlib.suppress(Exception):
+                    await llm.cleanup()
+        elapsed = time.perf_counter() - started
+        return self._row(task, started_at, elapsed, response, error)
+
+    def _row(self, task: Task, started_at: datetime, elapsed: float, response: CompleteResponse | None,
+             error: BaseException | None) -> dict[str, Any]:
+        variant, prompt = task.variant, task.prompt
+        model = variant.model
+        row: dict[str, Any] = {
+            "run_id": self.run_id, "model": model.identifier, "provider": model.provider.value,
+            "runtime": model.runtime.value, "host": variant.host_key, "config_label": variant.label,
+            "config": variant.config_json, "prompt_id": prompt.id, "prompt": prompt.prompt,
+            "expected": _expected_text(prompt.expected), "repeat": task.repeat,
+        }
+        if response is not None and error is None:
+            usage = response.usage
+            cached = bool(response.cached)
+            latency = response.original_latency_s if cached and response.original_latency_s is not None \
+                else response.latency_s
+            row.update({
+                "output": response.content, "reasoning": response.reasoning,
+                "finish_reason": response.finish_reason, "error_type": None, "error": None,
+                "latency_s": _float(latency if latency is not None else elapsed),
+                "ttft_s": None if cached else _float(response.ttft_s),
+                "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+                "reasoning_tokens": usage.reasoning_tokens, "cached_input_tokens": usage.cached_input_tokens,
+                "input_cost_usd": _cost(usage.input_cost), "output_cost_usd": _cost(usage.output_cost),
+                "cost_usd": _cost(usage.total_cost), "saved_cost_usd": _cost(usage.saved_cost),
+                "cached": cached, "usage_estimated": bool(usage.estimated),
+            })
+            scores, score_error = score_row(self.options.scorers, response.content, prompt.expected, {
+                "prompt_id": prompt.id, "prompt": prompt.prompt, "system": prompt.system,
+                "expected": prompt.expected, "metadata": dict(prompt.metadata), "model": model.identifier,
+                "config_label": variant.label, "repeat": task.repeat, "reasoning": response.reasoning,
+            })
+            row.update({k: _float(v) for k, v in scores.items()})
+            row["score_error"] = score_error
+        else:
+            failure = error if error is not None else RuntimeError("the stream ended without a final response")
+            partial = getattr(failure, "partial_content", None)
+            row.update({
+                "output": partial or None, "reasoning": None, "finish_reason": None,
+                "error_type": type(failure).__name__, "error": redact_secrets(str(failure)) or type(failure).__name__,
+                "latency_s": elapsed, "ttft_s": None, "input_tokens": None, "output_tokens": None,
+                "reasoning_tokens": None, "cached_input_tokens": None, "input_cost_usd": "0",
+                "output_cost_usd": "0", "cost_usd": "0", "saved_cost_usd": "0", "cached": False,
+                "usage_estimated": False,
+            })
+            row.update({s.column: None for s in self.options.scorers})
+            row["score_error"] = None
+        row["started_at"] = started_at.isoformat()
+        return row
+
+    # ----- progress ----------------------------------------------------------------------------------------
+    def _progress_bar(self) -> Any:
+        from tqdm import tqdm
+
+        disable = None if self.options.progress is None else not self.options.progress
+        return tqdm(total=len(self.pending), unit="row", disable=disable, dynamic_ncols=True, leave=True,
+                    desc=self.plan.spec_file.spec.name)
+
+    def _tick(self, row: Mapping[str, Any]) -> None:
+        if row.get("error_type"):
+            self._errors += 1
+        bar = self._bar
+        if bar is None or bar.disable:
+            return
+        bar.update(1)
+        now = time.monotonic()
+        if now - self._last_postfix > 0.2:
+            self._last_postfix = now
+            bar.set_postfix_str(f"errors={self._errors} cost=${self.spent:.4f}", refresh=False)
+
+
+def _expected_text(expected: Any) -> str | None:
+    if expected is None or isinstance(expected, str):
+        return expected
+    return json.dumps(expected, ensure_ascii=False, default=str)

@@ -1,0 +1,109 @@
+"""Running totals per model × config, kept while rows stream to disk (no DataFrame, memory stays flat), and
+the plain-text table `run` prints at the end."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass
+class Tally:
+    rows: int = 0
+    errors: int = 0
+    cached: int = 0
+    cost_usd: Decimal = Decimal(0)
+    saved_usd: Decimal = Decimal(0)
+    latency_sum: float = 0.0
+    latency_n: int = 0
+    output_tokens: int = 0
+    score_sum: dict[str, float] = field(default_factory=dict)
+    score_n: dict[str, int] = field(default_factory=dict)
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        self.rows += 1
+        if row.get("error_type"):
+            self.errors += 1
+        if row.get("cached"):
+            self.cached += 1
+        self.cost_usd += Decimal(str(row.get("cost_usd") or 0))
+        self.saved_usd += Decimal(str(row.get("saved_cost_usd") or 0))
+        latency = row.get("latency_s")
+        if latency is not None and not row.get("error_type"):
+            self.latency_sum += float(latency)
+            self.latency_n += 1
+        self.output_tokens += int(row.get("output_tokens") or 0)
+        for key, value in row.items():
+            if key.startswith("score_") and key != "score_error" and value is not None \
+                    and not (isinstance(value, float) and math.isnan(value)):
+                self.score_sum[key] = self.score_sum.get(key, 0.0) + float(value)
+                self.score_n[key] = self.score_n.get(key, 0) + 1
+
+
+@dataclass
+class RunSummary:
+    """What a finished (or stopped) run did; `status` is completed, budget, interrupted."""
+
+    run_id: str
+    run_dir: str
+    status: str
+    planned_rows: int
+    tallies: dict[tuple[str, str], Tally] = field(default_factory=dict)
+    not_run: int = 0
+    message: str | None = None
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        self.tallies.setdefault((row["model"], row["config_label"]), Tally()).add(row)
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tallies.values())
+
+    @property
+    def errors(self) -> int:
+        return sum(t.errors for t in self.tallies.values())
+
+    @property
+    def cost_usd(self) -> Decimal:
+        return sum((t.cost_usd for t in self.tallies.values()), Decimal(0))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status, "planned_rows": self.planned_rows, "rows": self.rows, "errors": self.errors,
+            "not_run": self.not_run, "cost_usd": str(self.cost_usd), "message": self.message,
+            "per_variant": [
+                {"model": m, "config_label": c, "rows": t.rows, "errors": t.errors, "cached": t.cached,
+                 "cost_usd": str(t.cost_usd), "saved_cost_usd": str(t.saved_usd)}
+                for (m, c), t in self.tallies.items()
+            ],
+        }
+
+    def table(self) -> str:
+        """A fixed-width table: one line per model × config."""
+        score_keys = sorted({k for t in self.tallies.values() for k in t.score_n})
+        header = ["model", "config", "rows", "errors", "cached", "mean_latency_s", "cost_usd",
+                  *[k.removeprefix("score_") for k in score_keys]]
+        lines = [header]
+        for (model, label), t in self.tallies.items():
+            latency = f"{t.latency_sum / t.latency_n:.3f}" if t.latency_n else "-"
+            scores = [f"{t.score_sum[k] / t.score_n[k]:.3f}" if t.score_n.get(k) else "-" for k in score_keys]
+            lines.append([model, label, str(t.rows), str(t.errors), str(t.cached), latency,
+                          f"{t.cost_usd:.6f}", *scores])
+        widths = [max(len(r[i]) for r in lines) for i in range(len(header))]
+        return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+                         for r in lines)
+
+    def text(self) -> str:
+        head = (f"{self.status}: {self.rows}/{self.planned_rows} rows, {self.errors} errors, "
+                f"cost ${self.cost_usd:.6f}")
+        if self.not_run:
+            head += f", {self.not_run} not run"
+        parts = [head]
+        if self.message:
+            parts.append(self.message)
+        if self.tallies:
+            parts.append(self.table())
+        return "\n".join(parts)

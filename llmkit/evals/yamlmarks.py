@@ -1,0 +1,83 @@
+"""A YAML loader that remembers the line of every key and list item, so spec errors can say where they are.
+
+PyYAML's SafeLoader forgets node positions once it builds Python objects; this subclass builds dict/list
+subclasses that keep them. Pydantic validates them like plain dicts and lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+
+class MarkedDict(dict[Any, Any]):
+    """A mapping from YAML with `line` (1-based) of the mapping and `lines[key]` of each key."""
+
+    line: int = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lines: dict[Any, int] = {}
+
+
+class MarkedList(list[Any]):
+    """A sequence from YAML with `line` of the sequence and `lines[i]` of each item."""
+
+    line: int = 0
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.lines: list[int] = []
+
+
+class MarkedLoader(yaml.SafeLoader):
+    """SafeLoader that builds MarkedDict / MarkedList."""
+
+
+def _mapping(loader: MarkedLoader, node: yaml.MappingNode) -> MarkedDict:
+    loader.flatten_mapping(node)
+    data = MarkedDict()
+    data.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise yaml.constructor.ConstructorError(None, None, "found an unhashable key", key_node.start_mark)
+        data[key] = loader.construct_object(value_node, deep=True)
+        data.lines[key] = key_node.start_mark.line + 1
+    return data
+
+
+def _sequence(loader: MarkedLoader, node: yaml.SequenceNode) -> MarkedList:
+    data = MarkedList(loader.construct_object(child, deep=True) for child in node.value)
+    data.line = node.start_mark.line + 1
+    data.lines = [child.start_mark.line + 1 for child in node.value]
+    return data
+
+
+MarkedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)  # type: ignore[arg-type]
+MarkedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)  # type: ignore[arg-type]
+
+
+def load_marked(text: str) -> Any:
+    """Parse YAML text into MarkedDict/MarkedList/scalars (raises yaml.YAMLError with a mark on bad syntax)."""
+    return yaml.load(text, Loader=MarkedLoader)  # a SafeLoader subclass: safe
+
+
+def locate(data: Any, loc: Sequence[Any]) -> tuple[int | None, list[Any]]:
+    """The line of the deepest part of `loc` found in `data`, and the parts of `loc` that exist in the data.
+
+    Parts that are not in the data (pydantic's union tags such as 'str' or 'ModelSelector') are skipped."""
+    line: int | None = getattr(data, "line", None) or None
+    found: list[Any] = []
+    current = data
+    for part in loc:
+        if isinstance(current, MarkedDict) and part in current:
+            line, current = current.lines.get(part, line), current[part]
+        elif isinstance(current, MarkedList) and isinstance(part, int) and 0 <= part < len(current):
+            line, current = current.lines[part], current[part]
+        else:
+            continue
+        found.append(part)
+    return line, found
