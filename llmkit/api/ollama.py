@@ -1,0 +1,168 @@
+"""OllamaLLM: Ollama's native chat API, `POST /api/chat` (protocols.md §7).
+
+Why native and not Ollama's `/v1` door: only the native API takes `options.num_ctx` (the context the runner
+allocates; the server default is small) and the `think` switch, and reports `eval_count` / durations.
+- request: `messages` (images as raw base64 in `images`), `options` from the config (`temperature`, `top_p`,
+  `seed`, `stop`, `num_predict` = max_tokens, `num_ctx` from extra_params), top-level `think` (only for models that
+  report the thinking capability); `stream` always sent, because Ollama streams when it is omitted;
+- response: `message.content`, `message.thinking` -> reasoning, usage from `prompt_eval_count` / `eval_count`
+  (durations, in ns, kept in `CompleteResponse.metadata` / the final chunk's `raw`);
+- stream: NDJSON; an `{"error": ...}` line can arrive under HTTP 200 mid-stream -> StreamError with the partial
+  content; a 404 for the model -> ModelNotFoundError with the hint `ollama pull <name>`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from llmkit.api.http import Endpoint, ErrorClassifier, parse_stream_json, provider_message
+from llmkit.api.http_llm import HTTPLLM, WireRequest
+from llmkit.api.wire import as_int, normalised_usage, stream_failure
+from llmkit.errors import ConfigurationError, LLMError, ModelNotFoundError, ProviderError, StreamError
+from llmkit.messages import ChunkResponse, CompleteResponse, LLMRequest, Message, Role, TokenUsage
+from llmkit.tokens import count_message_tokens
+
+DURATION_FIELDS = ("total_duration", "load_duration", "prompt_eval_duration", "eval_duration")
+
+
+class OllamaLLM(HTTPLLM):
+    """A conversation with a model on an Ollama server; see the module docstring."""
+
+    decode = "ndjson"
+    provider_label = "Ollama"
+
+    def auth_headers(self, key: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}"} if key else {}  # ollama.com needs OLLAMA_API_KEY; local: none
+
+    def classify_error(self) -> ErrorClassifier | None:
+        name = self.model.name
+
+        def classify(status: int, body: Any, text: str) -> LLMError | None:
+            message = provider_message(body, text)
+            if status == 404 or (status == 400 and "not found" in message.lower() and "model" in message.lower()):
+                return ModelNotFoundError(
+                    f"Ollama ({self.model.host}) does not have model {name!r}: {message}", status_code=status,
+                    provider_message=message,
+                    hint=f"pull it with `ollama pull {name}` on that host, or reload the model list "
+                         f"(LLMFactory.reload_models('ollama', {self.model.host!r}))",
+                )
+            return None
+
+        return classify
+
+    # ----- request -----------------------------------------------------------------------------------------
+    def build_request(self, request: LLMRequest, *, stream: bool) -> WireRequest:
+        config = request.config
+        body: dict[str, Any] = {"model": self.model.name, "messages": [_message(m) for m in request.messages],
+                                "stream": stream}
+        options: dict[str, Any] = {}
+        if config.temperature is not None:
+            options["temperature"] = config.temperature
+        if config.top_p is not None:
+            options["top_p"] = config.top_p
+        if config.seed is not None:
+            options["seed"] = config.seed
+        if config.stop:
+            options["stop"] = list(config.stop)
+        if config.max_tokens is not None:
+            options["num_predict"] = config.max_tokens
+        extra = config.extra_params
+        if extra.get("num_ctx") is not None:
+            options["num_ctx"] = int(extra["num_ctx"])
+        if options:
+            body["options"] = options
+        think = extra.get("think")
+        if think is not None and "thinking" in self.model.capabilities:
+            body["think"] = think
+        return WireRequest("/api/chat", body)
+
+    # ----- responses ---------------------------------------------------------------------------------------
+    def parse_response(self, body: Any) -> CompleteResponse:
+        if not isinstance(body, dict) or not isinstance(body.get("message"), dict):
+            message = provider_message(body, str(body)[:300])
+            raise ProviderError(f"Ollama answered without a message: {message}", status_code=200,
+                                provider_message=message)
+        message = body["message"]
+        content = str(message.get("content") or "")
+        reasoning = str(message.get("thinking") or "") or None
+        return CompleteResponse(content=content, reasoning=reasoning, usage=_usage(body),
+                                finish_reason=_finish(body), raw=body, metadata=_durations(body))
+
+    async def parse_stream(self, events: AsyncIterator[tuple[str, str]],
+                           endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:
+        content: list[str] = []
+        async for _event, data in events:
+            line = parse_stream_json(endpoint, data, "".join(content))
+            if not isinstance(line, dict):
+                continue
+            if "error" in line:
+                raise stream_failure(endpoint, line, "".join(content))
+            message: dict[str, Any] = line["message"] if isinstance(line.get("message"), dict) else {}
+            text = str(message.get("content") or "")
+            thought = str(message.get("thinking") or "")
+            if text or thought:
+                content.append(text)
+                yield ChunkResponse(content=text, reasoning=thought or None, raw=line)
+            if line.get("done"):
+                yield ChunkResponse(is_complete=True, usage=_usage(line), finish_reason=_finish(line),
+                                    raw={**_durations(line), "done_reason": line.get("done_reason")})
+                return
+        raise StreamError(f"Ollama ({endpoint.host}) closed the stream before its done line", status_code=200,
+                          partial_content="".join(content))
+
+    async def _send_user_message_to_llm(self, request: LLMRequest) -> CompleteResponse:
+        response = await super()._send_user_message_to_llm(request)
+        return _fill_missing_input(response, request)
+
+    async def _stream_user_message_to_llm(self, request: LLMRequest) -> AsyncIterator[ChunkResponse]:
+        async for chunk in super()._stream_user_message_to_llm(request):
+            if chunk.is_complete and chunk.usage is not None and chunk.usage.input_tokens == 0:
+                from dataclasses import replace
+
+                chunk = replace(chunk, usage=_estimated_input(chunk.usage, request))
+            yield chunk
+
+
+def _message(message: Message) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": message.role.value, "content": message.content}
+    if message.images and message.role is Role.USER:
+        if any(image.data is None for image in message.images):
+            raise ConfigurationError(
+                "Ollama takes images as bytes, not URLs",
+                hint="pass a file path or the image bytes instead of an http(s) URL",
+            )
+        out["images"] = [image.base64 for image in message.images]
+    return out
+
+
+def _usage(body: dict[str, Any]) -> TokenUsage:
+    """`prompt_eval_count` (absent on a full prompt-cache hit) and `eval_count` (thinking included)."""
+    return normalised_usage(input_tokens=as_int(body.get("prompt_eval_count")),
+                            output_tokens=as_int(body.get("eval_count")))
+
+
+def _estimated_input(usage: TokenUsage, request: LLMRequest) -> TokenUsage:
+    """Ollama omits `prompt_eval_count` when the whole prompt came from its cache; count it instead of
+    reporting 0 input tokens, and say so."""
+    from dataclasses import replace
+
+    return replace(usage, input_tokens=count_message_tokens(m.content for m in request.messages), estimated=True)
+
+
+def _fill_missing_input(response: CompleteResponse, request: LLMRequest) -> CompleteResponse:
+    if response.usage.input_tokens:
+        return response
+    from dataclasses import replace
+
+    return replace(response, usage=_estimated_input(response.usage, request))
+
+
+def _finish(body: dict[str, Any]) -> str | None:
+    reason = body.get("done_reason")
+    return str(reason) if reason else ("stop" if body.get("done") else None)
+
+
+def _durations(body: dict[str, Any]) -> dict[str, Any]:
+    """Ollama's timings (nanoseconds), kept as they are."""
+    return {f"{k}_ns": body[k] for k in DURATION_FIELDS if isinstance(body.get(k), int)}
