@@ -272,7 +272,11 @@ async def with_retries(call: Callable[[], Awaitable[T]], options: CallOptions) -
     await asyncio.sleep(retry_wait(first_error, 1))
     retrying = AsyncRetrying(stop=stop_after_attempt(options.max_retries), wait=wait,
                              retry=retry_if_exception(is_retryable), reraise=True)
-    result: T = await retrying(call)
+
+    async def again() -> T:  # a coroutine function: tenacity would return a plain callable's coroutine unawaited
+        return await call()
+
+    result: T = await retrying(again)
     return result
 
 
