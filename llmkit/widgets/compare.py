@@ -24,6 +24,7 @@ from llmkit.widgets._run import Progress, progress_line, schedule, stats_line, s
 
 DEFAULT_MODELS = ("echo:mock", "oracle:mock", "reasoner-effort:mock")
 _PRE = "white-space:pre-wrap;margin:0;font-family:var(--jp-code-font-family, monospace)"
+_SMALL = "font-size:85%;line-height:1.35"
 
 
 @dataclass(slots=True)
@@ -47,7 +48,10 @@ class CompareView(w.VBox):  # type: ignore[misc]
                  configs: Mapping[str, LLMConfig | Mapping[str, Any]] | None = None,
                  prompt: str = "", model_configs: Mapping[str, LLMConfig | Mapping[str, Any]] | None = None,
                  **kwargs: Any) -> None:
-        all_ids = [m.identifier for m in LLMFactory.list_models()]
+        registered = LLMFactory.list_models()
+        all_ids = [m.identifier for m in registered]
+        ready = [m.identifier for m in registered if LLMFactory.availability(m.identifier)]
+        options = [(i, i) for i in ready] + [(f"{i}  (no key)", i) for i in all_ids if i not in ready]
         chosen = [m for m in (models or DEFAULT_MODELS) if m in all_ids]
         extra = [m for m in (models or ()) if m not in all_ids]
         for missing in extra:  # fail loudly, with suggestions, on a typo
@@ -56,7 +60,7 @@ class CompareView(w.VBox):  # type: ignore[misc]
         self.model_configs: dict[str, LLMConfig] = {
             k: v if isinstance(v, LLMConfig) else config_from_mapping(v) for k, v in (model_configs or {}).items()
         }
-        self.models = w.SelectMultiple(options=all_ids, value=chosen, rows=8, description="Models",
+        self.models = w.SelectMultiple(options=options, value=chosen, rows=8, description="Models",
                                        layout=w.Layout(width="360px"))
         self.config_select = w.SelectMultiple(description="Configs", rows=4, layout=w.Layout(width="260px"))
         self.prompt = w.Textarea(value=prompt, placeholder="One prompt for every model…", rows=3,
@@ -102,7 +106,8 @@ class CompareView(w.VBox):  # type: ignore[misc]
         self.results = list(rows)
         failed = sum(1 for r in rows if r["error_type"])
         total = sum(r["cost_usd"] or 0 for r in rows)
-        self.summary.value = (f"<small>{len(rows)} run(s), {failed} failed · total cost ${total:.6f}</small>")
+        summary = f"{len(rows)} run(s), {failed} failed · total cost ${total:.6f}"
+        self.summary.value = f"<div style='{_SMALL}'>{summary}</div>"
         return self.results
 
     def run_sync(self, prompt: str | None = None) -> list[dict[str, Any]]:
@@ -133,7 +138,8 @@ class CompareView(w.VBox):  # type: ignore[misc]
         title = html.escape(model) + (f" · {html.escape(label)}" if len(self.configs) > 1 else "")
         output, stats = w.HTML(), w.HTML()
         box = w.VBox([w.HTML(f"<b>{title}</b>"), output, stats],
-                     layout=w.Layout(width="320px", border="1px solid #ccc", padding="6px", margin="4px"))
+                     layout=w.Layout(flex="1 1 200px", min_width="200px", max_width="480px", border="1px solid #ccc",
+                                     padding="6px", margin="4px"))
         box.add_class("llmkit-compare-card")
         return _Card(model, label, box, output, stats)
 
@@ -147,7 +153,7 @@ class CompareView(w.VBox):  # type: ignore[misc]
 
         def show(progress: Progress) -> None:
             card.output.value = self._text_html(progress.content, progress.reasoning)
-            card.stats.value = f"<small>{html.escape(progress_line(progress))}</small>"
+            card.stats.value = f"<div style='{_SMALL}'>{html.escape(progress_line(progress))}</div>"
 
         try:
             llm = LLMFactory.create_llm(card.model, config)
@@ -155,12 +161,12 @@ class CompareView(w.VBox):  # type: ignore[misc]
         except Exception as exc:  # each column shows its own error; the others carry on
             partial = getattr(exc, "partial_content", None) or ""
             card.output.value = self._text_html(partial, "")
-            card.stats.value = error_html(exc)
+            card.stats.value = f"<div style='{_SMALL}'>{error_html(exc)}</div>"
             error_type = getattr(exc, "error_type", type(exc).__name__)
             row.update(output=partial, error_type=error_type, error=error_line(exc))
             return row
         card.output.value = self._text_html(response.content, response.reasoning or "")
-        card.stats.value = f"<small class='llmkit-stats'>{html.escape(stats_line(response))}</small>"
+        card.stats.value = f"<div class='llmkit-stats' style='{_SMALL}'>{html.escape(stats_line(response))}</div>"
         row.update(self._response_fields(response))
         return row
 

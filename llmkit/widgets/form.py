@@ -44,9 +44,13 @@ def _widget_for(prop: Mapping[str, Any], title: str, initial: Any) -> tuple[w.Wi
                                style=_STYLE, layout=_WIDE, continuous_update=False), "slider"
         return w.FloatSlider(value=initial, min=low, max=high, step=0.05, description=title, tooltip=tooltip,
                              style=_STYLE, layout=_WIDE, continuous_update=False, readout_format=".2f"), "slider"
-    placeholder = "comma-separated, or a JSON list" if prop.get("type") == "array" else f"{prop.get('type', 'text')}"
-    if low is not None or high is not None:
-        placeholder += f" ({low if low is not None else '…'} to {high if high is not None else '…'})"
+    placeholder = "default"
+    if prop.get("type") == "array":
+        placeholder += " · comma-separated, or a JSON list"
+    elif prop.get("type") in ("integer", "number"):
+        placeholder += f" · {'whole number' if prop.get('type') == 'integer' else 'number'}"
+        if low is not None or high is not None:
+            placeholder += f" {low if low is not None else '…'} to {high if high is not None else '…'}"
     return w.Text(value="" if initial is None else _to_text(initial), description=title, tooltip=tooltip,
                   placeholder=placeholder, style=_STYLE, layout=_WIDE, continuous_update=False), "text"
 
@@ -58,10 +62,13 @@ def _to_text(value: Any) -> str:
 
 
 def _display_default(prop: Mapping[str, Any], model_default: Any) -> Any:
-    """What an unset control shows: the schema default, the model's configured default, else a neutral value."""
+    """What an unset control shows: the schema default, the model's configured default, else a neutral value
+    (a text box stays empty, so its placeholder says "default")."""
     for candidate in (prop.get("default"), model_default):
         if candidate is not None:
             return candidate
+    if ui_control(prop) == "text":
+        return None
     if "enum" in prop:
         return prop["enum"][0]
     kind, low, high = prop.get("type"), prop.get("minimum"), prop.get("maximum")

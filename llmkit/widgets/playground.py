@@ -26,6 +26,7 @@ from llmkit.widgets.form import ConfigForm
 from llmkit.widgets.picker import ModelPicker
 
 _PRE = "white-space:pre-wrap;margin:0;font-family:var(--jp-code-font-family, monospace)"
+_SMALL = "font-size:85%;line-height:1.35"
 
 
 class Playground(w.VBox):  # type: ignore[misc]
@@ -94,13 +95,13 @@ class Playground(w.VBox):  # type: ignore[misc]
         def show(progress: Progress) -> None:
             self._show_text(progress.content, progress.reasoning)
             cost = llm.price_usage(TokenUsage(input_tokens=input_estimate, output_tokens=progress.output_tokens))
-            self.status.value = (f"<small>{html.escape(progress_line(progress))} · "
-                                 f"~{format_usd(cost.total_cost)}</small>")
+            self.status.value = (f"<div style='{_SMALL}'>{html.escape(progress_line(progress))} · "
+                                 f"~{format_usd(cost.total_cost)}</div>")
 
         try:
             response = await stream_reply(llm, text, show)
         except asyncio.CancelledError:
-            self.status.value = "<small>stopped</small>"
+            self.status.value = f"<div style='{_SMALL}'>stopped</div>"
             raise
         except Exception as exc:  # any failure becomes one readable line, with what arrived before it
             partial = getattr(exc, "partial_content", None)
@@ -112,7 +113,7 @@ class Playground(w.VBox):  # type: ignore[misc]
             self.stop_button.disabled = True
             self._update_send()
         self._show_text(response.content, response.reasoning or "")
-        self.status.value = f"<small class='llmkit-stats'>{html.escape(stats_line(response))}</small>"
+        self.status.value = f"<div class='llmkit-stats' style='{_SMALL}'>{html.escape(stats_line(response))}</div>"
         self.last_response = response
         return response
 
@@ -171,7 +172,7 @@ class Playground(w.VBox):  # type: ignore[misc]
 
     def _show_error(self, exc: BaseException) -> None:
         self.last_error = exc
-        self.status.value = error_html(exc)
+        self.status.value = f"<div style='{_SMALL}'>{error_html(exc)}</div>"
 
     def _show_conversation(self) -> None:
         llm = self.llm
@@ -186,8 +187,8 @@ class Playground(w.VBox):  # type: ignore[misc]
             f"<span style='white-space:pre-wrap'>{html.escape(m.content)}</span></div>"
             for m in turns
         ]
-        self.transcript.value = f"<div class='llmkit-transcript' style='color:#444'>{''.join(rows)}</div>" \
-            if rows else ""
+        style = "color:#444;line-height:1.35"
+        self.transcript.value = f"<div class='llmkit-transcript' style='{style}'>{''.join(rows)}</div>" if rows else ""
 
     def _update_send(self) -> None:
         busy = self.pending is not None and not self.pending.done() and not self.stop_button.disabled

@@ -1,0 +1,191 @@
+"""The widgets in a real JupyterLab, driven by headless Chromium (recipe: BROWSER-TESTING.md).
+
+Needs Debian's chromium (`apt-get install -y --no-install-recommends chromium fonts-dejavu-core`) and the Python
+packages playwright, jupyterlab, ipywidgets, ipykernel — never `playwright install`. Without chromium the test is
+skipped, unless LLMKIT_REQUIRE_BROWSER=1 makes that a failure (set it in CI). Screenshots go to test-artifacts/;
+LLMKIT_UPDATE_SCREENSHOTS=1 also refreshes docs/screenshots/playground.png for the README.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(60)]
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = ROOT / "notebooks" / "02_compare_models.ipynb"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
+KERNEL_READY = """() => {
+  const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const session = widget && widget.sessionContext && widget.sessionContext.session;
+  const kernel = session && session.kernel;
+  return !!kernel && kernel.status === 'idle' && kernel.connectionStatus === 'connected';
+}"""
+RUN_ALL = """() => Promise.race([
+  window.jupyterapp.commands.execute('notebook:run-all-cells'),
+  new Promise((_, reject) => setTimeout(() => reject(new Error('run-all did not finish in 45 s')), 45000)),
+])"""
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        message = "Debian chromium is not installed (apt-get install -y --no-install-recommends chromium)"
+        if os.environ.get("LLMKIT_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = _chromium()
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A fresh JupyterLab on 127.0.0.1 with every directory in tmp_path; yields (base URL, notebook dir)."""
+    notebooks = tmp_path / "nb"
+    notebooks.mkdir()
+    settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "PYTHONPATH": str(ROOT)}
+    port = _free_port()
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.port_retries=0",
+           "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--allow-root",
+           f"--ServerApp.root_dir={notebooks}", "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
+           "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+           "--LabApp.extension_manager=readonly", f"--LabApp.user_settings_dir={tmp_path / 'settings'}",
+           f"--LabApp.workspaces_dir={tmp_path / 'ws'}"]
+    log = (tmp_path / "jupyterlab.log").open("w")
+    server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        while True:  # bounded by the test's timeout
+            if server.poll() is not None:
+                pytest.fail(f"JupyterLab exited: {(tmp_path / 'jupyterlab.log').read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{base}/api/status", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        yield base, notebooks
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def test_widgets_render_and_stream_in_jupyterlab(browser: Any, lab: tuple[str, Path]) -> None:
+    from playwright.sync_api import expect
+
+    started = time.perf_counter()
+    base, notebooks = lab
+    shutil.copy(NOTEBOOK, notebooks / "compare.ipynb")
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    blocked: list[str] = []
+
+    def guard(route: Any) -> None:
+        url = route.request.url
+        if url.startswith((base, "data:", "blob:")):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    expect.set_options(timeout=60_000)
+    try:
+        page.goto(f"{base}/lab/tree/compare.ipynb")
+        page.wait_for_function(KERNEL_READY, timeout=60_000)
+        assert page.evaluate(RUN_ALL) is True
+        ran_at = time.perf_counter()
+
+        # The form follows the picker (reasoner-toggle:mock): a toggle and sliders, generated from the schema.
+        form = page.locator(".jp-OutputArea-output .llmkit-config-form").first
+        toggle = form.locator(".llmkit-param-thinking_enabled .widget-toggle-button")
+        expect(toggle).to_be_visible()
+        was_on = "mod-active" in (toggle.get_attribute("class") or "")
+        toggle.click()
+        if was_on:
+            expect(toggle).not_to_have_class(re.compile(r"\bmod-active\b"))
+        else:
+            expect(toggle).to_have_class(re.compile(r"\bmod-active\b"))
+        latency = form.locator(".llmkit-param-latency_ms .widget-slider")
+        readout = latency.locator(".widget-readout")
+        expect(readout).to_have_text("0")
+        latency.locator(".noUi-handle").focus()
+        page.keyboard.press("ArrowRight")
+        expect(readout).to_have_text("1")
+        expect(form.locator(".llmkit-param-latency_ms input[type=checkbox]")).to_be_checked()
+
+        # The playground: pick a reasoning effort in its dropdown, type a prompt, press Send, watch the answer.
+        playground = page.locator(".jp-OutputArea-output .llmkit-playground").first
+        expect(playground.locator(".llmkit-answer")).to_contain_text("The capital of France is Paris.")
+        playground.locator(".llmkit-param-reasoning_effort select").select_option("high")
+        playground.locator("textarea").fill("What is 7 * 8?")
+        playground.locator("button.widget-button", has_text="Send").click()
+        expect(playground.locator(".llmkit-answer")).to_contain_text("The answer is 56.")
+        expect(playground.locator(".llmkit-stats")).to_contain_text("tokens in")
+        expect(playground.locator(".llmkit-stats")).to_contain_text("TTFT")
+        expect(playground.locator(".widget-dropdown select").first).to_be_visible()
+        expect(playground.locator(".widget-slider").first).to_be_visible()
+
+        # The compare view ran in the notebook: four columns, the flaky one showing its error.
+        compare = page.locator(".jp-OutputArea-output .llmkit-compare").first
+        cards = compare.locator(".llmkit-compare-card")
+        expect(cards).to_have_count(4)
+        expect(cards.filter(has_text="flaky:mock")).to_contain_text("RateLimitError")
+        expect(cards.filter(has_text="oracle:mock")).to_contain_text("The answer is 144.")
+
+        ARTIFACTS.mkdir(exist_ok=True)
+        playground.scroll_into_view_if_needed()
+        playground.screenshot(path=str(ARTIFACTS / "playground.png"))
+        compare.scroll_into_view_if_needed()
+        compare.screenshot(path=str(ARTIFACTS / "compare.png"))
+        page.screenshot(path=str(ARTIFACTS / "jupyterlab.png"))
+        if os.environ.get("LLMKIT_UPDATE_SCREENSHOTS") == "1":
+            (ROOT / "docs" / "screenshots").mkdir(parents=True, exist_ok=True)
+            shutil.copy(ARTIFACTS / "playground.png", ROOT / "docs" / "screenshots" / "playground.png")
+    finally:
+        context.close()
+    assert blocked == [], f"requests left the machine: {blocked}"
+    print(f"\nbrowser test: run-all after {ran_at - started:.1f}s, done after {time.perf_counter() - started:.1f}s")
