@@ -12,13 +12,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from llmkit.evals.api import RunControl, RunResult, arun, plan, run
+    from llmkit.evals.api import RunControl, RunResult, arun, dry_run, run
     from llmkit.evals.report import build_report, summarize
     from llmkit.evals.spec import EvalSpec, SpecError, load_spec
     from llmkit.evals.store import load
 
 _HOME = {
-    "run": "llmkit.evals.api", "arun": "llmkit.evals.api", "plan": "llmkit.evals.api",
+    "run": "llmkit.evals.api", "arun": "llmkit.evals.api", "dry_run": "llmkit.evals.api",
     "RunResult": "llmkit.evals.api", "RunControl": "llmkit.evals.api",
     "load": "llmkit.evals.store", "load_spec": "llmkit.evals.spec", "EvalSpec": "llmkit.evals.spec",
     "SpecError": "llmkit.evals.spec", "summarize": "llmkit.evals.report", "build_report": "llmkit.evals.report",
@@ -38,5 +38,5 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
-__all__ = ["EvalSpec", "RunControl", "RunResult", "SpecError", "arun", "build_report", "load", "load_spec", "plan",
+__all__ = ["EvalSpec", "RunControl", "RunResult", "SpecError", "arun", "build_report", "dry_run", "load", "load_spec",
            "run", "summarize"]

@@ -1,5 +1,5 @@
 """The Python API of the eval runner: `run` (sync, works inside Jupyter's running loop), `arun` (await it),
-`plan` (a dry run), and `RunResult`.
+`dry_run` (the plan and its cost estimate, calling nothing), and `RunResult`.
 
     import llmkit.evals as ev
     result = ev.run("evals/quickstart.yaml", output="runs")
@@ -99,7 +99,7 @@ def _as_spec_file(spec: SpecSource) -> SpecFile:
     return spec if isinstance(spec, SpecFile) else load_spec(spec)
 
 
-def plan(spec: SpecSource, *, models: Sequence[str] | None = None) -> Plan:
+def dry_run(spec: SpecSource, *, models: Sequence[str] | None = None) -> Plan:
     """The dry run: models, configs (skipped ones with reasons), rows and estimated tokens/cost; calls nothing."""
     from llmkit.factory import LLMFactory
 
@@ -289,7 +289,9 @@ def run(spec: SpecSource | None = None, **kwargs: Any) -> RunResult:
     Jupyter's running loop). Ctrl-C / the notebook's interrupt stops it cleanly and returns the RunResult;
     the run directory stays resumable. Keyword arguments are those of `arun`."""
     from llmkit._sync import background_loop
+    from llmkit.factory import LLMFactory
 
+    LLMFactory.ensure_initialized()  # here, not on the background loop (discovery itself uses run_sync)
     control = RunControl()
     future = asyncio.run_coroutine_threadsafe(arun(spec, control=control, **kwargs), background_loop())
     try:

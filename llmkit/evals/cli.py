@@ -118,7 +118,7 @@ def _cache_arg(args: argparse.Namespace) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from llmkit.evals.api import RunControl, arun, plan
+    from llmkit.evals.api import RunControl, arun, dry_run
     from llmkit.evals.spec import SpecError
 
     if args.spec is None and args.resume is None:
@@ -128,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.dry_run:
         if args.spec is None:
             raise SpecError("--dry-run needs a spec file")
-        print(format_plan(plan(args.spec, models=args.models)))
+        print(format_plan(dry_run(args.spec, models=args.models)))
         return EXIT_OK
     control = RunControl()
 

@@ -45,7 +45,7 @@ def latency_distribution(df: Any, summary: Any, ax: Any) -> None:
     ok = df[df["error_type"].isna()]
     data = [ok[(ok["model"] == m) & (ok["config_label"] == c)]["latency_s"].dropna().to_numpy()
             for m, c in zip(summary["model"], summary["config_label"], strict=True)]
-    ax.boxplot(data, vert=False, showfliers=True)
+    ax.boxplot(data, orientation="horizontal", showfliers=True)
     ax.set_yticks(range(1, len(data) + 1), [label.replace("\n", " / ") for label in _labels(summary)], fontsize=7)
     ax.set_xlabel("latency (s)")
     ax.set_title("Latency per model × config")

@@ -210,7 +210,7 @@ class SweepRunner:
                 "output": response.content, "reasoning": response.reasoning,
                 "finish_reason": response.finish_reason, "error_type": None, "error": None,
                 "latency_s": _float(latency if latency is not None else elapsed),
-                "ttft_s": None if cached else _float(response.ttft_s),
+                "ttft_s": _float(response.metadata.get("original_ttft_s") if cached else response.ttft_s),
                 "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
                 "reasoning_tokens": usage.reasoning_tokens, "cached_input_tokens": usage.cached_input_tokens,
                 "input_cost_usd": _cost(usage.input_cost), "output_cost_usd": _cost(usage.output_cost),
