@@ -105,7 +105,7 @@ def dry_run(spec: SpecSource, *, models: Sequence[str] | None = None) -> Plan:
 
     spec_file = _as_spec_file(spec)
     LLMFactory.ensure_initialized()
-    return build_plan(spec_file, models=parse_cli_models(models) if models else None)
+    return build_plan(spec_file, models=parse_cli_models(models) if models else None, estimate_unavailable=True)
 
 
 def _limits(spec_file: SpecFile, concurrency: int | None) -> Limits:

@@ -167,6 +167,8 @@ def format_plan(p: Any) -> str:
         m = next(x for x in p.models if x.identifier == model)
         price = "-" if m.pricing is None else f"${m.pricing.rates.input}/${m.pricing.rates.output} per Mtok" + (
             " (illustrative)" if m.pricing.illustrative else "")
+        if any(v.unavailable for v in p.variants if v.model.identifier == model and v.label == label):
+            price += " [unavailable now]"
         table.append([model, label, str(est.rows), str(est.input_tokens), str(est.output_tokens),
                       f"{est.cost_usd:.6f}", price])
     total = p.total_estimate()

@@ -40,6 +40,7 @@ class Variant:
     config: LLMConfig
     config_json: str
     host_key: str
+    unavailable: str | None = None  # set only in dry-run plans: why this variant cannot run now
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,9 +231,10 @@ def parse_cli_models(values: Sequence[str]) -> list[str | ModelSelector]:
 
 
 def build_plan(spec_file: SpecFile, *, models: Sequence[str | ModelSelector] | None = None,
-               model_ids: Sequence[str] | None = None) -> Plan:
+               model_ids: Sequence[str] | None = None, estimate_unavailable: bool = False) -> Plan:
     """Resolve models and configs. `models` overrides the spec's list (CLI --models); `model_ids` pins the
-    exact models of an earlier run (resume)."""
+    exact models of an earlier run (resume). A model that cannot be called now (no key) is skipped with the
+    reason; with `estimate_unavailable` (dry runs) it stays in the plan, marked, so its cost is estimated."""
     from llmkit.factory import LLMFactory
 
     spec = spec_file.spec
@@ -250,9 +252,11 @@ def build_plan(spec_file: SpecFile, *, models: Sequence[str | ModelSelector] | N
     for model in resolved:
         available = LLMFactory.availability(model.identifier)
         for index, entry in enumerate(spec.configs):
-            if not available:
-                skipped.append(Skipped(model.identifier, entry.label, f"unavailable: {available.reason}"))
-                continue
+            reason = None if available else f"unavailable: {available.reason}"
+            if reason:
+                skipped.append(Skipped(model.identifier, entry.label, reason))
+                if not estimate_unavailable:
+                    continue
             try:
                 config = LLMFactory.resolve_config(model.identifier, entry.config)
             except ConfigValidationError as exc:
@@ -260,7 +264,8 @@ def build_plan(spec_file: SpecFile, *, models: Sequence[str | ModelSelector] | N
                 continue
             except Exception as exc:
                 raise SpecError(f"{spec_file.where('configs', index)}: {exc}") from None
-            variants.append(Variant(model, entry.label, config, config_json(entry.label, config), host_key(model)))
+            variants.append(Variant(model, entry.label, config, config_json(entry.label, config), host_key(model),
+                                    reason))
     return Plan(spec_file, resolved, variants, skipped, list(spec_file.prompts), spec.repeats, notes)
 
 
