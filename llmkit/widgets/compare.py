@@ -127,7 +127,10 @@ class CompareView(w.VBox):  # type: ignore[misc]
 
         columns = ["model", "config_label", "config", "output", "reasoning", "finish_reason", "error_type", "error",
                    "latency_s", "ttft_s", "input_tokens", "output_tokens", "reasoning_tokens", "cost_usd", "cached"]
-        return pd.DataFrame(self.results, columns=columns)
+        frame = pd.DataFrame(self.results, columns=columns)
+        for column in ("input_tokens", "output_tokens", "reasoning_tokens"):  # failed runs have no counts
+            frame[column] = frame[column].astype("Int64")
+        return frame
 
     # ----- internals -------------------------------------------------------------------------------------
     def _on_run(self, _button: w.Button) -> None:
