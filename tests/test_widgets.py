@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -239,6 +240,17 @@ async def test_conversation_is_kept_per_model_and_new_chat_forgets_it() -> None:
     assert pg.llm is not None and pg.llm.config.temperature == 0.5 and len(pg.llm.messages) == 6
     pg.new_chat_button.click()
     assert pg.llm is None and pg.transcript.value == ""
+
+
+async def test_stop_cancels_a_running_stream() -> None:
+    pg = Playground(model="echo:mock", prompt="slow")
+    pg.form.set_values(latency_ms=5000)  # keeps the call pending until it is stopped
+    pg.send_button.click()
+    await asyncio.sleep(0)  # let the task start
+    assert pg.send_button.disabled and not pg.stop_button.disabled
+    pg.stop_button.click()
+    assert await pg.wait() is None
+    assert "stopped" in pg.status.value and not pg.send_button.disabled
 
 
 def test_errors_are_one_readable_line() -> None:
