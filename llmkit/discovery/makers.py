@@ -6,6 +6,7 @@ Mistral's, not Microsoft's. Order matters only where keys overlap (`gpt-oss` bef
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -59,14 +60,18 @@ MAKERS: tuple[tuple[str, LLMProvider], ...] = (
     ("grok", LLMProvider.XAI),
 )
 
-_PATTERNS = tuple((re.compile(rf"(?<![a-z]){re.escape(key)}"), provider) for key, provider in MAKERS)
+
+
+@functools.cache
+def _patterns() -> tuple[tuple[re.Pattern[str], LLMProvider], ...]:
+    return tuple((re.compile(rf"(?<![a-z]){re.escape(key)}"), provider) for key, provider in MAKERS)
 
 
 def infer_provider(name: str, families: Iterable[str] = ()) -> LLMProvider:
     """The maker of a model: the first table key found in its name, else in its reported families, else OTHER."""
     for text in (name, *families):
         lowered = text.lower()
-        for pattern, provider in _PATTERNS:
+        for pattern, provider in _patterns():
             if pattern.search(lowered):
                 return provider
     return LLMProvider.OTHER

@@ -10,8 +10,6 @@ import logging
 import posixpath
 from typing import Any
 
-import httpx
-
 from llmkit.discovery.hostenv import HostEntry, hosts_to_probe
 from llmkit.discovery.local_models import local_model, positive_int
 from llmkit.discovery.probe import ProbeError, Prober, probe_hosts, require_list
@@ -33,6 +31,8 @@ def _headers() -> dict[str, str]:
 
 async def _props(prober: Prober) -> dict[str, Any]:
     """llama-server's /props, or {} anywhere else (404, not JSON, ...)."""
+    import httpx
+
     try:
         body = await prober.get("/props", missing_ok=True)
     except (ProbeError, httpx.HTTPError):

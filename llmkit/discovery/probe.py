@@ -2,9 +2,11 @@
 
 Discovery must not slow start-up: a port with nothing behind it is refused at once, a host that accepts TCP and
 never answers is cut off by the read timeout, and every host of a runtime is bounded by one overall deadline.
-Requests go through the shared executor's pooled httpx client (one per event loop, so start-up pays for one
-client), with per-request timeouts. Outcomes are logged, never raised: refused connections (nothing running, the
-normal case) at debug level, timeouts and unparseable answers as warnings naming the host.
+Each host is first checked with a bare TCP connect (asyncio, connect timeout): when nothing is listening anywhere,
+which is the common case, start-up never imports httpx nor builds a client. Hosts that accept the connection are
+then asked over the shared executor's pooled httpx client (one per event loop), with per-request timeouts.
+Outcomes are logged, never raised: refused connections (nothing running, the normal case) at debug level,
+timeouts and unparseable answers as warnings naming the host.
 
 Timeouts can be changed with `LLMKIT_DISCOVERY_TIMEOUT` (seconds to wait for an answer; default 2) and
 `LLMKIT_DISCOVERY_CONNECT_TIMEOUT` (default 0.25).
@@ -13,16 +15,19 @@ Timeouts can be changed with `LLMKIT_DISCOVERY_TIMEOUT` (seconds to wait for an 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from llmkit.discovery.hostenv import HostEntry
 from llmkit.models import LLMModel
+
+if TYPE_CHECKING:
+    pass
 
 logger = logging.getLogger("llmkit.discovery")
 
@@ -64,6 +69,8 @@ class Prober:
 
     def __init__(self, entry: HostEntry, headers: Mapping[str, str] | None = None,
                  verify_tls: bool | str = True) -> None:
+        import httpx
+
         from llmkit.api.http import executor
 
         self.entry = entry
@@ -115,7 +122,26 @@ async def probe_hosts(runtime: str, entries: Sequence[HostEntry], probe: HostPro
     return [model for models in results for model in models]
 
 
+async def listening(entry: HostEntry) -> bool:
+    """Whether anything accepts a TCP connection at the entry's host and port within the connect timeout."""
+    parts = urlsplit(entry.url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, port), timeouts()[0])
+    except (OSError, asyncio.TimeoutError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
+
+
 async def _probe_one(runtime: str, entry: HostEntry, probe: HostProbe) -> list[LLMModel]:
+    if not await listening(entry):
+        logger.debug("%s: nothing listening at %s", runtime, entry.url)
+        return []
+    import httpx
+
     deadline = host_deadline()
     quiet = logging.DEBUG if not entry.explicit else logging.WARNING
     try:
