@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import platform
 import secrets
@@ -131,6 +132,15 @@ def _cache_extension(option: Any) -> Any:
         raise SpecError(f"cache {option!r}: {exc}") from None
 
 
+def _flush_cache(extension: Any) -> None:
+    """Write the cache's pending bookkeeping now (its own atexit hook may run after the directory is gone)."""
+    store = getattr(extension, "cache", None)
+    flush = getattr(store, "flush", None)
+    if callable(flush):
+        with contextlib.suppress(Exception):  # bookkeeping only; the rows are already on disk
+            flush()
+
+
 def _env_names() -> list[str]:
     """Names (never values) of the provider/runtime variables that are set."""
     return sorted(k for k, v in os.environ.items() if v and k.startswith(_ENV_PREFIXES))
@@ -249,7 +259,7 @@ async def arun(spec: SpecSource | None = None, *, output: str | Path | None = No
     finished = {row_key(*k) for k, r in prior.items() if not r.get("error_type")}
     errored = {row_key(*k) for k, r in prior.items() if r.get("error_type")}
     pending: list[Task] = []
-    for task in plan_.tasks():
+    for task in plan_.tasks(estimates=options.max_cost_usd is not None):
         key = task.key
         if key in finished or (key in errored and not retry_errors):
             continue
@@ -277,6 +287,7 @@ async def arun(spec: SpecSource | None = None, *, output: str | Path | None = No
         summary = await runner.run()
     finally:
         writer.close()
+        _flush_cache(options.cache)
         manifest["status"] = runner.stop_reason or "completed"
         manifest["finished_at"] = datetime.now(timezone.utc).isoformat()
         manifest["summary"] = summary.to_dict()

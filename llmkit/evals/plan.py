@@ -100,13 +100,15 @@ class Plan:
             self._costs[(v, p)] = hit
         return hit
 
-    def tasks(self) -> Iterator[Task]:
+    def tasks(self, *, estimates: bool = True) -> Iterator[Task]:
         """Rows in run order: repeat, then prompt, then model×config — so a stopped run has whole prompts
-        across all models (usable for paired comparisons) rather than whole models."""
+        across all models (usable for paired comparisons) rather than whole models. Without `estimates`
+        (no budget cap) every task's estimate is 0, which saves the estimating work."""
+        zero = Decimal(0)
         for repeat in range(self.repeats):
             for p, prompt in enumerate(self.prompts):
                 for v, variant in enumerate(self.variants):
-                    yield Task(variant, prompt, repeat, self.estimate_for(v, p)[2])
+                    yield Task(variant, prompt, repeat, self.estimate_for(v, p)[2] if estimates else zero)
 
     def estimates(self) -> dict[tuple[str, str], Estimate]:
         """Estimated rows, tokens and cost per (model, config label), in plan order."""

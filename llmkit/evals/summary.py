@@ -3,7 +3,6 @@ the plain-text table `run` prints at the end."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -36,9 +35,9 @@ class Tally:
             self.latency_sum += float(latency)
             self.latency_n += 1
         self.output_tokens += int(row.get("output_tokens") or 0)
-        for key, value in row.items():
-            if key.startswith("score_") and key != "score_error" and value is not None \
-                    and not (isinstance(value, float) and math.isnan(value)):
+        for key in [k for k in row if k.startswith("score_") and k != "score_error"]:
+            value = row[key]
+            if value is not None and value == value:  # not None, not NaN
                 self.score_sum[key] = self.score_sum.get(key, 0.0) + float(value)
                 self.score_n[key] = self.score_n.get(key, 0) + 1
 
