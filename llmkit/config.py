@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -139,9 +140,33 @@ def validate_config(model: LLMModel, config: LLMConfig) -> None:
 _compiled: dict[int, tuple[Mapping[str, Any], Any]] = {}
 
 
+# Optional packages jsonschema probes at import for string-format checks. llmkit's schemas use no formats, and
+# some of these are slow to import (rfc3987_syntax compiles a grammar: seconds), so they are hidden while jsonschema
+# loads unless something already imported them. Formats are only checked when a caller passes a format checker.
+_FORMAT_PACKAGES = ("rfc3987_syntax", "rfc3987", "rfc3986_validator", "rfc3339_validator", "webcolors", "jsonpointer",
+                    "uri_template", "isoduration", "fqdn", "idna")
+
+
+def _draft_validator_class() -> Any:
+    if "jsonschema" in sys.modules:
+        from jsonschema import Draft202012Validator
+
+        return Draft202012Validator
+    hidden = [name for name in _FORMAT_PACKAGES if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # import raises ImportError: jsonschema skips it
+    try:
+        from jsonschema import Draft202012Validator
+
+        return Draft202012Validator
+    finally:
+        for name in hidden:
+            sys.modules.pop(name, None)
+
+
 def _validator_for(model: LLMModel) -> Any:
     """One compiled jsonschema validator per schema object (schemas are immutable)."""
-    from jsonschema import Draft202012Validator
+    Draft202012Validator = _draft_validator_class()
 
     schema = model.config_schema
     hit = _compiled.get(id(schema))
