@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="cache responses (in DIR, or the default cache directory)")
     cache.add_argument("--no-cache", action="store_true", help="do not cache, whatever the spec says")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--report", action="store_true",
+                     help="when the run completes, also write and print its report (as `report RUN_DIR`)")
 
     report = commands.add_parser("report", help="summary tables, CSV/HTML and figures for a run directory")
     report.add_argument("run_dir", metavar="RUN_DIR")
@@ -155,6 +157,9 @@ def _run(args: argparse.Namespace) -> int:
     print(result.summary.text())
     print(f"\nrows: {result.run_dir / 'rows.jsonl'}   load: llmkit.evals.load({str(result.run_dir)!r})")
     if result.status == "completed":
+        if args.report:
+            print()
+            return _print_report(result.run_dir)
         print(f"report: python -m llmkit.evals report {result.run_dir}")
         return EXIT_OK
     print(f"resume: python -m llmkit.evals run --resume {result.run_dir}")
@@ -195,9 +200,13 @@ def _grid(rows: list[list[str]]) -> str:
 
 
 def _report(args: argparse.Namespace) -> int:
+    return _print_report(args.run_dir, baseline=args.baseline, out=args.out, figures=not args.no_figures)
+
+
+def _print_report(run_dir: Any, *, baseline: str | None = None, out: str | None = None, figures: bool = True) -> int:
     from llmkit.evals.report import build_report
 
-    report = build_report(args.run_dir, baseline=args.baseline, out=args.out, figures=not args.no_figures)
+    report = build_report(run_dir, baseline=baseline, out=out, figures=figures)
     print(report.text())
     return EXIT_OK
 
