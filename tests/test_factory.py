@@ -57,6 +57,9 @@ def test_reload_models_clears_then_discovers_one_runtime_and_host() -> None:
         hosts = [host] if host else list(served)
         return [_model(name, h) for h in hosts for name in served.get(h, [])]
 
+    from llmkit import discovery
+
+    previous = discovery._DISCOVERERS.get(LLMRuntime.OPENAI_COMPATIBLE)
     register_discoverer(LLMRuntime.OPENAI_COMPATIBLE, discover)
     try:
         LLMFactory.ensure_initialized()
@@ -72,9 +75,9 @@ def test_reload_models_clears_then_discovers_one_runtime_and_host() -> None:
         ids = {m.identifier for m in LLMFactory.list_models(runtime=LLMRuntime.OPENAI_COMPATIBLE)}
         assert ids == {"a:openai-compatible@127.0.0.1:7002", "c:openai-compatible@127.0.0.1:7001"}
     finally:
-        from llmkit import discovery
-
         discovery._DISCOVERERS.pop(LLMRuntime.OPENAI_COMPATIBLE, None)
+        if previous is not None:  # the real OpenAI-compatible discoverer, for the tests that follow
+            register_discoverer(LLMRuntime.OPENAI_COMPATIBLE, previous)
 
 
 def test_register_model_adds_a_gateway_model() -> None:
