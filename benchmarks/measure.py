@@ -40,6 +40,9 @@ def loopback_server() -> Any:
             process.wait(5)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
 
 
 # ----- imports ---------------------------------------------------------------------------------------------------
