@@ -15,7 +15,9 @@ _HERMETIC_VARS = (
     "GEMINI_API_KEY", "GOOGLE_API_KEY", "GEMINI_BASE_URL", "MISTRAL_API_KEY", "MISTRAL_BASE_URL",
     "DEEPSEEK_API_KEY", "DEEPSEEK_BASE_URL", "ZHIPU_API_KEY", "ZAI_API_KEY", "ZHIPUAI_API_KEY", "ZHIPU_BASE_URL",
     "OLLAMA_HOST", "OLLAMA_HOSTS", "LMSTUDIO_HOSTS", "OPENAI_COMPATIBLE_HOSTS", "AUTOBYTEUS_LLM_SERVER_HOSTS",
-    "AUTOBYTEUS_API_KEY", "LLMKIT_CACHE_DIR",
+    "AUTOBYTEUS_API_KEY", "AUTOBYTEUS_PROTOCOL_GENERATION", "AUTOBYTEUS_SSL_CERT_FILE", "LLMKIT_CACHE_DIR",
+    "LLMKIT_DISCOVERY_TIMEOUT", "LLMKIT_DISCOVERY_CONNECT_TIMEOUT", "OLLAMA_API_KEY", "LMSTUDIO_API_KEY",
+    "LM_API_TOKEN", "OPENAI_COMPATIBLE_API_KEY",
 )
 
 
@@ -26,6 +28,7 @@ def hermetic_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
     # Point local runtimes at a port nothing listens on, so discovery never sees a developer's own servers.
     for name in ("OLLAMA_HOSTS", "LMSTUDIO_HOSTS"):
         monkeypatch.setenv(name, "127.0.0.1:9")
+    monkeypatch.setenv("OPENAI_COMPATIBLE_HOSTS", "none")
     monkeypatch.setenv("LLMKIT_CACHE_DIR", str(tmp_path_factory.mktemp("llmkit-cache")))
     LLMFactory.reset()
     yield
