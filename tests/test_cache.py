@@ -50,7 +50,7 @@ def entries(directory: Path) -> int:
     return open_cache(directory).stats().entries
 
 
-def ask(directory: Path, prompt: str, config: dict[str, Any] | None = None, model: str = "echo:mock",
+def ask(directory: Path | ResponseCache, prompt: str, config: dict[str, Any] | None = None, model: str = "echo:mock",
         **kwargs: Any) -> CompleteResponse:
     llm = LLMFactory.create_llm(model, config, cache=directory)
     return llm.send_user_message_sync(prompt, **kwargs)
@@ -195,6 +195,16 @@ def _request(extra: dict[str, Any] | None = None) -> LLMRequest:
     return LLMRequest(messages, config, model, False, 2)
 
 
+def test_key_text_is_the_canonical_json_of_its_material() -> None:
+    from llmkit.cache.keys import _canonical_text
+
+    local = local_model(1111)
+    plain = LLMRequest((Message(Role.USER, "hi"),), LLMConfig(), LLMFactory.get_model("echo:mock"))
+    for request in (_request(), plain, LLMRequest(plain.messages, LLMConfig(top_p=0.5), local, True, 0)):
+        assert _canonical_text(request) == canonical_json(key_material(request))
+    assert key_material(LLMRequest(plain.messages, LLMConfig(), local))["endpoint"] == "127.0.0.1:1111"
+
+
 def test_key_is_the_same_in_another_process() -> None:
     out = subprocess.run([sys.executable, "-c", _KEY_SCRIPT.format(png=PNG_A)], capture_output=True, text=True,
                          check=True, env={"PYTHONHASHSEED": "123", "PATH": "/usr/bin:/bin"})
@@ -329,10 +339,11 @@ def _corrupt(directory: Path, sql: str) -> None:
 def test_corrupt_entry_is_a_miss_with_a_warning(tmp_path: Path, sql: str) -> None:
     original = ask(tmp_path, "hello")
     _corrupt(tmp_path, sql)
+    # A new ResponseCache has an empty memory, like another process: it must read the damaged disk entry.
     with pytest.warns(CacheWarning, match="unreadable"):
-        again = ask(tmp_path, "hello")
+        again = ask(ResponseCache(tmp_path), "hello")
     assert not again.cached and again.content == original.content
-    assert ask(tmp_path, "hello").cached  # the fresh answer replaced the bad entry
+    assert ask(ResponseCache(tmp_path), "hello").cached  # the bad entry was replaced
 
 
 def test_a_pickled_value_is_never_unpickled(tmp_path: Path) -> None:
@@ -343,7 +354,7 @@ def test_a_pickled_value_is_never_unpickled(tmp_path: Path) -> None:
     with diskcache.Cache(str(tmp_path)) as raw:
         raw.set(key, {"content": "forged"})  # stored as a pickle
     with pytest.warns(CacheWarning, match="pickle"):
-        again = ask(tmp_path, "hello")
+        again = ask(ResponseCache(tmp_path), "hello")
     assert not again.cached and again.content == "Echo: hello"
 
 
@@ -371,6 +382,24 @@ def test_a_read_only_database_skips_writes_with_a_warning(tmp_path: Path) -> Non
     assert store.get("k" * 64) == answer  # reads still work
     assert store.get("j" * 64) is None
     raw.close()
+
+
+def test_memory_forgets_entries_cleared_elsewhere(tmp_path: Path) -> None:
+    assert not ask(tmp_path, "hello").cached
+    assert ask(tmp_path, "hello").cached  # now in this process's memory
+    other = ResponseCache(tmp_path)  # another process, e.g. `python -m llmkit.cache clear`
+    assert other.clear() == 1
+    assert not ask(tmp_path, "hello").cached
+    assert ask(tmp_path, "hello").cached
+
+
+def test_memory_respects_the_ttl(tmp_path: Path) -> None:
+    store = ResponseCache(tmp_path)
+    answer = CachedAnswer.from_response("t" * 64, CompleteResponse("soon gone"))
+    assert store.put(answer, ttl=0.01)
+    time.sleep(0.05)
+    assert store.get("t" * 64) is None
+    assert store.put(answer, ttl=3600) and store.get("t" * 64) == answer
 
 
 # ----- several processes --------------------------------------------------------------------------------------

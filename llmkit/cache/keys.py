@@ -87,7 +87,7 @@ def key_material(request: LLMRequest) -> dict[str, Any]:
     """The values hashed into the key, for debugging and for tests that show what a key depends on."""
     model = request.model
     material: dict[str, Any] = {
-        "v": KEY_VERSION,
+        "v": KEY_VERSION,  # cache_key writes these keys out in sorted order; keep _canonical_text in step
         "runtime": model.runtime.value,
         "backend": model.backend,
         "endpoint": endpoint(model),
@@ -101,9 +101,36 @@ def key_material(request: LLMRequest) -> dict[str, Any]:
 
 
 def cache_key(request: LLMRequest) -> str:
-    """The hex sha256 key of a request; raises UnhashableRequestError if it cannot be canonicalised."""
+    """The hex sha256 of `canonical_json(key_material(request))`; UnhashableRequestError if it has no canonical
+    form. The model's pieces are encoded once per model object (models are immutable; configs are not memoised
+    because their extra_params dict could be changed in place); tests check the text equals
+    canonical_json(key_material(...)) exactly."""
     try:
-        text = canonical_json(key_material(request))
+        text = _canonical_text(request)
     except (TypeError, ValueError) as exc:  # includes circular references
         raise UnhashableRequestError(str(exc)) from exc
     return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+_model_pieces: dict[int, tuple[Any, str, str]] = {}
+_MAX_MODELS = 1024
+
+
+def _canonical_text(request: LLMRequest) -> str:
+    """canonical_json(key_material(request)), with the top-level keys in sorted order written out by hand."""
+    model = request.model
+    pieces = _model_pieces.get(id(model))
+    if pieces is None or pieces[0] is not model:
+        if len(_model_pieces) >= _MAX_MODELS:
+            _model_pieces.clear()
+        # Holding the model keeps its id from being reused while the entry exists.
+        pieces = _model_pieces[id(model)] = (
+            model,
+            '{"backend":' + canonical_json(model.backend) + ',"endpoint":',
+            ',"model":' + canonical_json(model.name) + ',"params":',
+        )
+    sample = "" if request.sample_index is None else ',"sample":' + canonical_json(request.sample_index)
+    return (pieces[1] + canonical_json(endpoint(model))
+            + ',"messages":' + canonical_json([_message_part(m) for m in request.messages])
+            + pieces[2] + canonical_json(request.config.output_params())
+            + ',"runtime":' + canonical_json(model.runtime.value) + sample + ',"v":' + str(KEY_VERSION) + "}")

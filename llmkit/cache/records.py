@@ -8,11 +8,13 @@ wrong answer; the body also repeats its own key, so an entry filed under the wro
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from llmkit.messages import CompleteResponse, TokenUsage
@@ -85,7 +87,7 @@ def decode(value: Any, key: str | None = None) -> CachedAnswer:
             key=_typed(fields["key"], str),
             content=_typed(fields["content"], str),
             reasoning=_optional(fields.get("reasoning"), str),
-            usage=TokenUsage.from_dict(_typed(fields["usage"], dict)),
+            usage=_usage(_typed(fields["usage"], dict)),
             finish_reason=_optional(fields.get("finish_reason"), str),
             latency_s=_seconds(fields.get("latency_s")),
             ttft_s=_seconds(fields.get("ttft_s")),
@@ -99,6 +101,17 @@ def decode(value: Any, key: str | None = None) -> CachedAnswer:
     if key is not None and answer.key != key:
         raise CorruptEntryError("stored value belongs to another key")
     return answer
+
+
+_USAGE_FIELDS = {f.name: f.name.endswith("_cost") for f in dataclasses.fields(TokenUsage)}
+
+
+def _usage(data: dict[str, Any]) -> TokenUsage:
+    """TokenUsage.from_dict without per-call introspection: costs back to Decimal, unknown keys (a newer
+    llmkit's fields) ignored, missing ones left at their defaults."""
+    kwargs: dict[str, Any] = {k: (Decimal(str(v)) if _USAGE_FIELDS[k] else v)
+                              for k, v in data.items() if k in _USAGE_FIELDS}
+    return TokenUsage(**kwargs)
 
 
 def _typed(value: Any, kind: type | tuple[type, ...]) -> Any:

@@ -10,7 +10,8 @@ Why it looks like this:
   Disk below refuses to unpickle anything, so opening someone else's cache directory cannot run code.
 - Hit/miss counts are kept in memory and added to two counter keys at most once a second (and on close or
   exit): counting on every read would turn each hit into a write transaction.
-- `open_cache` shares one store per directory in a process, so creating many clients is cheap.
+- `open_cache` shares one store per directory in a process, so creating many clients is cheap, and its
+  in-memory LRU of decoded entries (`memory.RecentEntries`) serves repeated hits without touching SQLite.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from llmkit.cache.memory import RecentEntries
 from llmkit.cache.records import CachedAnswer, CorruptEntryError, decode, encode
 
 logger = logging.getLogger("llmkit.cache")
@@ -38,6 +40,7 @@ MISSES_KEY = "llmkit:stats:misses"
 COUNTER_KEYS = (HITS_KEY, MISSES_KEY)
 FLUSH_INTERVAL_S = 1.0
 DEFAULT_TIMEOUT_S = 10.0
+CULL_EVERY = 256
 
 
 class CacheWarning(UserWarning):
@@ -93,7 +96,7 @@ class ResponseCache:
     """Cached answers in one directory. Methods never raise for disk problems: they warn and carry on."""
 
     def __init__(self, directory: str | os.PathLike[str] | None = None, *, size_limit: int | None = None,
-                 timeout: float = DEFAULT_TIMEOUT_S, backend: Any = None) -> None:
+                 timeout: float = DEFAULT_TIMEOUT_S, backend: Any = None, memory_entries: int = 100_000) -> None:
         self.directory = Path(backend.directory) if backend is not None else (
             Path(directory).expanduser() if directory is not None else default_cache_dir())
         self.size_limit = size_limit
@@ -103,19 +106,25 @@ class ResponseCache:
         self._lock = threading.Lock()
         self._pending = {HITS_KEY: 0, MISSES_KEY: 0}
         self._last_flush = time.monotonic()
+        self._memory = RecentEntries(self.directory, memory_entries)
+        self._marked = False
+        self._writes = 0
         _live_stores.add(self)
 
     # ----- opening ------------------------------------------------------------------------------------------
     def _open(self) -> Any:
         """The diskcache.Cache, opened on first use; None (after one warning) if the directory is unusable."""
-        if self._backend is not None or self._unusable:
+        if self._marked or self._unusable:
             return self._backend
         with self._lock:
             if self._backend is None and not self._unusable:
                 try:
                     import diskcache
 
-                    settings: dict[str, Any] = {"eviction_policy": "least-recently-stored", "statistics": 0}
+                    # cull_limit=0: no size check inside every write (it doubles a write's cost); put() culls
+                    # every CULL_EVERY writes instead, so the size limit still holds, a little loosely.
+                    settings: dict[str, Any] = {"eviction_policy": "least-recently-stored", "statistics": 0,
+                                                "cull_limit": 0}
                     if self.size_limit is not None:
                         settings["size_limit"] = int(self.size_limit)
                     self._backend = diskcache.Cache(str(self.directory), timeout=self._timeout,
@@ -123,6 +132,10 @@ class ResponseCache:
                 except Exception as exc:
                     self._unusable = True
                     warn_cache(f"Response cache disabled: cannot open {self.directory} ({type(exc).__name__}: {exc})")
+            if self._backend is not None and not self._marked:
+                with contextlib.suppress(OSError):  # a read-only directory: entries are then read from disk only
+                    self._memory.ensure_marker()
+                self._marked = True
         return self._backend
 
     @property
@@ -133,11 +146,15 @@ class ResponseCache:
     # ----- entries ------------------------------------------------------------------------------------------
     def get(self, key: str) -> CachedAnswer | None:
         """The entry for key, or None on a miss, an expired entry, or an entry that cannot be read."""
+        remembered = self._memory.get(key)
+        if remembered is not None:
+            return remembered
         backend = self._open()
         if backend is None:
             return None
+        stamp = self._memory.stamp()
         try:
-            value = backend.get(key)
+            value, deadline = backend.get(key, expire_time=True)
         except Exception as exc:
             warn_cache(f"Response cache read failed in {self.directory} ({type(exc).__name__}: {exc}); "
                        "treated as a miss")
@@ -145,32 +162,58 @@ class ResponseCache:
         if value is None:
             return None
         try:
-            return decode(value, key)
+            answer = decode(value, key)
         except CorruptEntryError as exc:
             warn_cache(f"Ignoring unreadable response cache entry {key[:12]}… in {self.directory}: {exc}")
             return None
+        self._memory.put(answer, deadline, stamp)
+        return answer
 
     def put(self, answer: CachedAnswer, ttl: float | None = None) -> bool:
         """Store an entry (expiring after ttl seconds if given); False, with a warning, if it could not be."""
         backend = self._open()
         if backend is None:
             return False
+        stamp = self._memory.stamp()
+        deadline = time.time() + ttl if ttl is not None else None
         try:
             backend.set(answer.key, encode(answer), expire=ttl)
         except Exception as exc:
             warn_cache(f"Response cache write failed in {self.directory} ({type(exc).__name__}: {exc}); not cached")
             return False
+        self._memory.put(answer, deadline, stamp)
+        self._writes += 1
+        if self._writes % CULL_EVERY == 0:
+            self._cull(backend)
         return True
+
+    def _cull(self, backend: Any) -> None:
+        """Drop expired entries and, above the size limit, the oldest ones."""
+        try:
+            backend.cull(retry=True)
+        except Exception as exc:
+            warn_cache(f"Response cache could not enforce its size limit in {self.directory} ({exc})")
 
     def delete(self, key: str) -> bool:
         backend = self._open()
         if backend is None:
             return False
         try:
-            return bool(backend.delete(key))
+            deleted = bool(backend.delete(key, retry=True))
         except Exception as exc:
             warn_cache(f"Response cache delete failed in {self.directory} ({type(exc).__name__}: {exc})")
             return False
+        self._changed()
+        return deleted
+
+    def _changed(self) -> None:
+        """Entries went away: make every process's in-memory copy forget (see llmkit.cache.memory)."""
+        try:
+            self._memory.bump()
+        except OSError as exc:
+            self._memory.forget()
+            warn_cache(f"Response cache could not mark {self.directory} as changed ({exc}); other processes may "
+                       "serve cleared entries from memory until they restart")
 
     def keys(self) -> Iterator[str]:
         """Keys of the entries (not the counters)."""
@@ -236,7 +279,9 @@ class ResponseCache:
             with self._lock:
                 self._pending = {HITS_KEY: 0, MISSES_KEY: 0}
             counters = sum(1 for k in COUNTER_KEYS if k in backend)
-            return int(backend.clear(retry=True)) - counters
+            removed = int(backend.clear(retry=True)) - counters
+            self._changed()
+            return removed
         removed = int(backend.expire(retry=True))
         cutoff = time.time() - older_than_s
         for key in list(self.keys()):
@@ -247,6 +292,7 @@ class ResponseCache:
                 stale = True
             if stale and backend.delete(key, retry=True):
                 removed += 1
+        self._changed()
         return removed
 
     def close(self) -> None:

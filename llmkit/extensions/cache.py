@@ -12,6 +12,7 @@ extra: BaseLLM replays a hit as chunks and hands a finished fresh stream to afte
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,11 +22,14 @@ from llmkit.cache.keys import UnhashableRequestError, cache_key
 from llmkit.cache.records import CachedAnswer
 from llmkit.cache.store import CacheStats, ResponseCache, open_cache, warn_cache
 from llmkit.errors import ConfigurationError
-from llmkit.messages import CompleteResponse
+from llmkit.messages import CompleteResponse, LLMRequest, TokenUsage
 
 if TYPE_CHECKING:
     from llmkit.base import BaseLLM
-    from llmkit.messages import LLMRequest
+
+
+_MAX_MEMO = 100_000  # memoised hit usages (small objects)
+_MAX_IN_FLIGHT = 10_000  # remembered keys of missed requests (failed calls leave theirs behind)
 
 
 class ResponseCacheExtension:
@@ -44,6 +48,10 @@ class ResponseCacheExtension:
         self.ttl = ttl
         self.hits = 0
         self.misses = 0
+        self._hit_usage: dict[str, tuple[CachedAnswer, Any, Any, int, TokenUsage, str]] = {}
+        # Keys of requests that missed, so after_invoke need not hash them again; holding the request keeps its
+        # id unique. Failed calls never reach after_invoke, hence the bound.
+        self._missed: dict[int, tuple[LLMRequest, str]] = {}
 
     @classmethod
     def from_option(cls, option: Any) -> ResponseCacheExtension:
@@ -81,14 +89,50 @@ class ResponseCacheExtension:
         self.cache.record(answer is not None)
         if answer is None:
             self.misses += 1
+            if len(self._missed) >= _MAX_IN_FLIGHT:
+                self._missed.clear()
+            self._missed[id(request)] = (request, key)
             return None
         self.hits += 1
-        return _hit_response(llm, answer)
+        return self._hit_response(llm, answer)
+
+    def _hit_response(self, llm: BaseLLM, answer: CachedAnswer) -> CompleteResponse:
+        usage, cached_at = self._usage_of_hit(llm, answer)
+        return CompleteResponse(
+            content=answer.content,
+            reasoning=answer.reasoning,
+            usage=usage,
+            finish_reason=answer.finish_reason,
+            cached=True,
+            original_latency_s=answer.latency_s,
+            model=llm.model.identifier,
+            metadata={"cache_key": answer.key, "cached_at": cached_at, "original_ttft_s": answer.ttft_s},
+        )
+
+    def _usage_of_hit(self, llm: BaseLLM, answer: CachedAnswer) -> tuple[TokenUsage, str]:
+        """The stored token counts re-priced at this client's price (what the call would cost now; a model
+        with no known price keeps the stored cost), then as_cached(): 0 charged, the cost moved to saved_cost.
+
+        Memoised per entry: prices depend only on the stored usage, the price objects and the UTC minute (dated
+        changes, off-peak windows), so the same usage, prices and minute give the same result."""
+        minute = int(time.time() // 60)
+        config_pricing, model_pricing = llm.config.pricing, llm.model.pricing
+        memo = self._hit_usage.get(answer.key)
+        if (memo is not None and memo[1] is config_pricing and memo[2] is model_pricing and memo[3] == minute
+                and (memo[0] is answer or (memo[0].usage == answer.usage and memo[0].created_at == answer.created_at))):
+            return memo[4], memo[5]
+        usage = llm.price_usage(answer.usage).as_cached()
+        cached_at = datetime.fromtimestamp(answer.created_at, timezone.utc).isoformat()
+        if len(self._hit_usage) >= _MAX_MEMO:
+            self._hit_usage.clear()
+        self._hit_usage[answer.key] = (answer, config_pricing, model_pricing, minute, usage, cached_at)
+        return usage, cached_at
 
     async def after_invoke(self, llm: BaseLLM, request: LLMRequest, response: CompleteResponse) -> None:
+        missed = self._missed.pop(id(request), None)
         if response.cached:
             return
-        key = _key(request)
+        key = missed[1] if missed is not None and missed[0] is request else _key(request)
         if key is not None:
             self.cache.put(CachedAnswer.from_response(key, response), self.ttl)
 
@@ -110,26 +154,6 @@ def _key(request: LLMRequest) -> str | None:
     except UnhashableRequestError as exc:
         warn_cache(f"Request not cached: {exc}")
         return None
-
-
-def _hit_response(llm: BaseLLM, answer: CachedAnswer) -> CompleteResponse:
-    # Re-price the stored token counts at this client's price (what the call would cost now); a model with
-    # no known price keeps the stored cost. Either way as_cached() charges 0 and moves the cost to saved_cost.
-    usage = llm.price_usage(answer.usage).as_cached()
-    return CompleteResponse(
-        content=answer.content,
-        reasoning=answer.reasoning,
-        usage=usage,
-        finish_reason=answer.finish_reason,
-        cached=True,
-        original_latency_s=answer.latency_s,
-        model=llm.model.identifier,
-        metadata={
-            "cache_key": answer.key,
-            "cached_at": datetime.fromtimestamp(answer.created_at, timezone.utc).isoformat(),
-            "original_ttft_s": answer.ttft_s,
-        },
-    )
 
 
 def _is_diskcache(value: Any) -> bool:
