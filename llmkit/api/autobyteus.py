@@ -21,7 +21,7 @@ from typing import Any
 
 from llmkit.api.http import Endpoint, executor, parse_stream_json, provider_message
 from llmkit.api.http_llm import HTTPLLM, WireRequest
-from llmkit.api.wire import as_int, estimated_usage, normalised_usage
+from llmkit.api.wire import as_int, normalised_usage
 from llmkit.config import LLMConfig
 from llmkit.errors import ConfigurationError, LLMError, ProviderError, StreamError
 from llmkit.hosts import normalise_host
@@ -125,27 +125,6 @@ class AutobyteusLLM(HTTPLLM):
         # No terminator in this protocol: a server that closes without an is_complete chunk has still finished.
         yield ChunkResponse(is_complete=True, usage=TokenUsage(estimated=True), finish_reason="stop")
 
-    async def _send_user_message_to_llm(self, request: LLMRequest) -> CompleteResponse:
-        response = await super()._send_user_message_to_llm(request)
-        if response.usage.estimated:
-            from dataclasses import replace
-
-            response = replace(response, usage=estimated_usage(request.messages, response.content,
-                                                               response.reasoning))
-        return response
-
-    async def _stream_user_message_to_llm(self, request: LLMRequest) -> AsyncIterator[ChunkResponse]:
-        content: list[str] = []
-        reasoning: list[str] = []
-        async for chunk in super()._stream_user_message_to_llm(request):
-            if chunk.is_complete and chunk.usage is not None and chunk.usage.estimated:
-                from dataclasses import replace
-
-                chunk = replace(chunk, usage=estimated_usage(request.messages, "".join(content),
-                                                             "".join(reasoning) or None))
-            content.append(chunk.content)
-            reasoning.append(chunk.reasoning or "")
-            yield chunk
 
     async def _cleanup(self) -> None:
         """Tell the server the conversation is over (it holds a browser session for it); failures are logged."""

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from llmkit.api.http import CallOptions, Endpoint, ErrorClassifier, executor
+from llmkit.api.wire import estimated_usage
 from llmkit.backends import get_backend
 from llmkit.base import BaseLLM
 from llmkit.errors import AuthenticationError
-from llmkit.messages import ChunkResponse, CompleteResponse, LLMRequest
+from llmkit.messages import ChunkResponse, CompleteResponse, LLMRequest, TokenUsage
 from llmkit.secrets import get_secret
 
 
@@ -62,14 +63,24 @@ class HTTPLLM(BaseLLM):
         body = await executor().request_json(self.endpoint(), "POST", wire.path, json_body=wire.body,
                                              options=self.options(), classify=self.classify_error(),
                                              params=wire.params)
-        return self.parse_response(body)
+        response = self.parse_response(body)
+        if _unreported(response.usage):
+            response = replace(response, usage=estimated_usage(request.messages, response.content, response.reasoning))
+        return response
 
     async def _stream_user_message_to_llm(self, request: LLMRequest) -> AsyncIterator[ChunkResponse]:
         wire = self.build_request(request, stream=True)
         endpoint = self.endpoint()
         events = executor().stream(endpoint, wire.path, json_body=wire.body, decode=self.decode,
                                    options=self.options(), classify=self.classify_error(), params=wire.params)
+        content: list[str] = []
+        reasoning: list[str] = []
         async for chunk in self.parse_stream(events, endpoint):
+            if chunk.is_complete and _unreported(chunk.usage):
+                chunk = replace(chunk, usage=estimated_usage(request.messages, "".join(content) + chunk.content,
+                                                             "".join(reasoning) or None))
+            content.append(chunk.content)
+            reasoning.append(chunk.reasoning or "")
             yield chunk
 
     def classify_error(self) -> ErrorClassifier | None:
@@ -92,3 +103,9 @@ class HTTPLLM(BaseLLM):
     def parse_stream(self, events: AsyncIterator[tuple[str, str]], endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:
         """Decoded stream events -> chunks, ending with one `is_complete=True` chunk carrying the usage; raise
         StreamError (with partial content) on an error event or a malformed chunk."""
+
+
+def _unreported(usage: TokenUsage | None) -> bool:
+    """An adapter marks a response whose server reported no usage with an empty `TokenUsage(estimated=True)`;
+    HTTPLLM then counts the tokens itself (llmkit.tokens), for every backend alike."""
+    return usage is None or (usage.estimated and usage.total_tokens == 0)

@@ -13,7 +13,6 @@ looked up by `model.backend`; this module only knows the protocol's shapes:
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import Any
 
 from llmkit.api.http import Endpoint, ErrorClassifier, parse_stream_json, provider_message
@@ -22,7 +21,6 @@ from llmkit.api.openai_profiles import OpenAIProfile, openai_profile
 from llmkit.api.wire import (
     as_int,
     error_of_kind,
-    estimated_usage,
     first_int,
     normalised_usage,
     stream_failure,
@@ -167,23 +165,6 @@ class OpenAIChatLLM(HTTPLLM):
         usage = self._usage(usage_body, reasoning_text) or TokenUsage(estimated=True)  # counted by the caller
         yield ChunkResponse(is_complete=True, usage=usage, finish_reason=finish)
 
-    async def _send_user_message_to_llm(self, request: LLMRequest) -> CompleteResponse:
-        response = await super()._send_user_message_to_llm(request)
-        if response.usage.estimated:
-            response = replace(response, usage=estimated_usage(request.messages, response.content,
-                                                               response.reasoning))
-        return response
-
-    async def _stream_user_message_to_llm(self, request: LLMRequest) -> AsyncIterator[ChunkResponse]:
-        content: list[str] = []
-        reasoning: list[str] = []
-        async for chunk in super()._stream_user_message_to_llm(request):
-            if chunk.is_complete and chunk.usage is not None and chunk.usage.estimated:
-                chunk = replace(chunk, usage=estimated_usage(request.messages, "".join(content),
-                                                             "".join(reasoning) or None))
-            content.append(chunk.content)
-            reasoning.append(chunk.reasoning or "")
-            yield chunk
 
     def _split(self, message: dict[str, Any]) -> tuple[str, str]:
         """(visible text, reasoning text) of a message or delta: string or typed-part content, reasoning fields."""
