@@ -17,7 +17,7 @@ from typing import Any
 
 from llmkit.api.http import Endpoint, parse_stream_json
 from llmkit.api.http_llm import HTTPLLM, WireRequest
-from llmkit.api.wire import as_int, dig, normalised_usage, stream_failure, with_reasoning_estimate
+from llmkit.api.wire import as_int, dig, normalised_usage, sampling_fields, stream_failure, with_reasoning_estimate
 from llmkit.config import LLMConfig, effective_max_tokens
 from llmkit.errors import ConfigValidationError, StreamError
 from llmkit.messages import ChunkResponse, CompleteResponse, Image, LLMRequest, Message, Role, TokenUsage
@@ -62,12 +62,7 @@ class AnthropicLLM(HTTPLLM):
         if system:
             body["system"] = system
         body["messages"] = merged_turns([m for m in request.messages if m.role is not Role.SYSTEM])
-        if config.temperature is not None:
-            body["temperature"] = config.temperature
-        if config.top_p is not None:
-            body["top_p"] = config.top_p
-        if config.stop:
-            body["stop_sequences"] = list(config.stop)
+        body.update(sampling_fields(config, {"temperature": "temperature", "top_p": "top_p", "stop": "stop_sequences"}))
         extra = config.extra_params
         if extra.get("budget_tokens") is not None:
             body["thinking"] = {"type": "enabled", "budget_tokens": int(extra["budget_tokens"])}

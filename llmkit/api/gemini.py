@@ -21,7 +21,7 @@ from typing import Any
 
 from llmkit.api.http import Endpoint, ErrorClassifier, parse_stream_json, provider_message
 from llmkit.api.http_llm import HTTPLLM, WireRequest
-from llmkit.api.wire import as_int, dig, normalised_usage, stream_failure
+from llmkit.api.wire import as_int, dig, normalised_usage, sampling_fields, stream_failure
 from llmkit.config import LLMConfig
 from llmkit.errors import LLMError, ProviderError, QuotaExceededError, StreamError
 from llmkit.messages import ChunkResponse, CompleteResponse, Image, LLMRequest, Message, Role, TokenUsage
@@ -124,17 +124,8 @@ def _classify(status: int, body: Any, text: str) -> LLMError | None:
 
 
 def generation_config(config: LLMConfig) -> dict[str, Any]:
-    generation: dict[str, Any] = {}
-    if config.temperature is not None:
-        generation["temperature"] = config.temperature
-    if config.top_p is not None:
-        generation["topP"] = config.top_p
-    if config.max_tokens is not None:
-        generation["maxOutputTokens"] = config.max_tokens
-    if config.stop:
-        generation["stopSequences"] = list(config.stop)
-    if config.seed is not None:
-        generation["seed"] = config.seed
+    generation = sampling_fields(config, {"temperature": "temperature", "top_p": "topP",
+                                          "max_tokens": "maxOutputTokens", "stop": "stopSequences", "seed": "seed"})
     thinking = thinking_config(config.extra_params)
     if thinking:
         generation["thinkingConfig"] = thinking

@@ -18,7 +18,7 @@ from typing import Any
 
 from llmkit.api.http import Endpoint, ErrorClassifier, parse_stream_json, provider_message
 from llmkit.api.http_llm import HTTPLLM, WireRequest
-from llmkit.api.wire import as_int, normalised_usage, stream_failure
+from llmkit.api.wire import as_int, normalised_usage, sampling_fields, stream_failure
 from llmkit.errors import ConfigurationError, LLMError, ModelNotFoundError, ProviderError, StreamError
 from llmkit.messages import ChunkResponse, CompleteResponse, LLMRequest, Message, Role, TokenUsage
 from llmkit.tokens import count_message_tokens
@@ -56,17 +56,8 @@ class OllamaLLM(HTTPLLM):
         config = request.config
         body: dict[str, Any] = {"model": self.model.name, "messages": [_message(m) for m in request.messages],
                                 "stream": stream}
-        options: dict[str, Any] = {}
-        if config.temperature is not None:
-            options["temperature"] = config.temperature
-        if config.top_p is not None:
-            options["top_p"] = config.top_p
-        if config.seed is not None:
-            options["seed"] = config.seed
-        if config.stop:
-            options["stop"] = list(config.stop)
-        if config.max_tokens is not None:
-            options["num_predict"] = config.max_tokens
+        options = sampling_fields(config, {"temperature": "temperature", "top_p": "top_p", "seed": "seed",
+                                           "stop": "stop", "max_tokens": "num_predict"})
         extra = config.extra_params
         if extra.get("num_ctx") is not None:
             options["num_ctx"] = int(extra["num_ctx"])

@@ -23,6 +23,7 @@ from llmkit.api.wire import (
     error_of_kind,
     first_int,
     normalised_usage,
+    sampling_fields,
     stream_failure,
     with_reasoning_estimate,
 )
@@ -79,16 +80,8 @@ class OpenAIChatLLM(HTTPLLM):
     def build_request(self, request: LLMRequest, *, stream: bool) -> WireRequest:
         profile, config = self.profile, request.config
         body: dict[str, Any] = {"model": self.model.name, "messages": [self._message(m) for m in request.messages]}
-        if config.temperature is not None:
-            body["temperature"] = config.temperature
-        if config.top_p is not None:
-            body["top_p"] = config.top_p
-        if config.max_tokens is not None:
-            body[profile.max_tokens_field] = config.max_tokens
-        if config.seed is not None and profile.seed_field:
-            body[profile.seed_field] = config.seed
-        if config.stop:
-            body["stop"] = list(config.stop)
+        body.update(sampling_fields(config, {"temperature": "temperature", "top_p": "top_p", "stop": "stop",
+                                             "max_tokens": profile.max_tokens_field, "seed": profile.seed_field}))
         extra = config.extra_params
         for name in profile.passthrough_params:
             if extra.get(name) is not None:

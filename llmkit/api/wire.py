@@ -7,7 +7,7 @@ Kept apart from the adapters so each adapter only holds its protocol's shapes, a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from llmkit.api.http import Endpoint, provider_message
@@ -108,3 +108,13 @@ def error_of_kind(kind: str, where: str, message: str, status: int) -> LLMError 
     if kind == "quota":
         return QuotaExceededError(f"{where}: out of credit or quota: {message}", status_code=status)
     return None
+
+
+def sampling_fields(config: Any, names: Mapping[str, str | None]) -> dict[str, Any]:
+    """The LLMConfig sampling values that are set, under a protocol's own field names (None: not sent)."""
+    fields: dict[str, Any] = {}
+    for name, wire_name in names.items():
+        value = getattr(config, name)
+        if wire_name and value is not None and value != []:
+            fields[wire_name] = list(value) if isinstance(value, list) else value
+    return fields
