@@ -141,10 +141,14 @@ class BaseLLM(ABC):
         message = self._user_message(content, images)
         request = self._request_for(message, stream=False, sample_index=sample_index)
         started, at = time.perf_counter(), datetime.now(timezone.utc)
-        response = await self.before_invoke(request)
-        if response is None:
-            response = self._priced(await self._send_user_message_to_llm(request), at)
-        response = replace(response, latency_s=time.perf_counter() - started, model=self.model.identifier)
+        hit = await self.before_invoke(request)
+        if hit is None:  # one `replace` for pricing, latency and model: it is a visible cost per call
+            answer = await self._send_user_message_to_llm(request)
+            usage = answer.usage if answer.cached else self.price_usage(answer.usage, at)
+            response = replace(answer, usage=usage, latency_s=time.perf_counter() - started,
+                               model=self.model.identifier)
+        else:
+            response = replace(hit, latency_s=time.perf_counter() - started, model=self.model.identifier)
         response = await self.after_invoke(request, response)
         self._history += [message, Message(Role.ASSISTANT, response.content, reasoning=response.reasoning)]
         return response
