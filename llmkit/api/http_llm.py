@@ -3,6 +3,7 @@ responses, streams and error bodies; the executor (llmkit.api.http) does the res
 
 from __future__ import annotations
 
+import os
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
@@ -31,10 +32,26 @@ class HTTPLLM(BaseLLM):
 
     decode = "sse"  # how streams are framed: "sse", "ndjson" or "data-lines"
     provider_label = "provider"
+    _endpoint_cache: tuple[Any, dict[Any, Any], Endpoint] | None = None  # (config, environment, endpoint)
 
     def endpoint(self) -> Endpoint:
-        """Base URL and auth headers, read on each call so a key set after creation is picked up; a required key
-        that is missing raises AuthenticationError naming the variable."""
+        """Base URL and auth headers, as of this call, so a key set after creation is picked up; a required key
+        that is missing raises AuthenticationError naming the variable.
+
+        Building it reads several variables and runs the hooks (~20 us, a visible share of a loopback call), so the
+        result is kept while the process environment and `self.config` are unchanged: the hooks of every adapter
+        depend only on those. A hook that depends on anything else must override `endpoint` or clear
+        `self._endpoint_cache`."""
+        environment = getattr(os.environ, "_data", None)  # the mapping os.environ mirrors; compared in C, ~1 us
+        cached = self._endpoint_cache
+        if cached is not None and cached[0] is self.config and cached[1] == environment:
+            return cached[2]
+        endpoint = self._build_endpoint()
+        if isinstance(environment, dict):
+            self._endpoint_cache = (self.config, dict(environment), endpoint)
+        return endpoint
+
+    def _build_endpoint(self) -> Endpoint:
         backend = get_backend(self.model.backend)
         key = next((v for v in (get_secret(name) for name in backend.api_key_env) if v), None)
         if key is None and backend.requires_key:
