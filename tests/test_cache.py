@@ -238,10 +238,21 @@ def test_usage_tracker_counts_a_hit_as_saving_not_spend(tmp_path: Path) -> None:
     assert extension is not None and (extension.hits, extension.misses) == (1, 1)
 
 
+class Capture:
+    """Registered last: sees each final response as extensions do."""
+
+    def __init__(self) -> None:
+        self.responses: list[CompleteResponse] = []
+
+    async def after_invoke(self, llm: BaseLLM, request: LLMRequest, response: CompleteResponse) -> None:
+        self.responses.append(response)
+
+
 def test_stream_replays_a_cached_unary_answer(tmp_path: Path) -> None:
     config = {"extra_params": {"reasoning_effort": "high", **SLOW}}
     fresh = ask(tmp_path, "What is the capital of France?", config, "reasoner-effort:mock")
     llm = LLMFactory.create_llm("reasoner-effort:mock", config, cache=tmp_path)
+    seen = llm.register_extension(Capture())
     chunks = list(llm.stream_user_message_sync("What is the capital of France?"))
     assert len(chunks) > 2 and chunks[-1].is_complete
     assert "".join(c.content for c in chunks) == fresh.content
@@ -252,6 +263,11 @@ def test_stream_replays_a_cached_unary_answer(tmp_path: Path) -> None:
         fresh.usage.input_tokens, fresh.usage.output_tokens, fresh.usage.reasoning_tokens)
     record = llm.usage.records[-1]
     assert record.cached and record.usage == final
+    (assembled,) = seen.responses  # what extensions (e.g. the eval runner) see for a streamed hit
+    assert assembled.cached and assembled.original_latency_s == fresh.latency_s
+    assert assembled.original_latency_s is not None and assembled.original_latency_s >= 0.05
+    assert assembled.ttft_s is not None and assembled.latency_s is not None  # this replay's own timings
+    assert assembled.metadata["cache_key"] and "original_ttft_s" in assembled.metadata
     assert llm.messages[-1].content == fresh.content  # the replayed answer joins the history
 
 

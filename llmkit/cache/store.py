@@ -322,6 +322,9 @@ def open_cache(directory: str | os.PathLike[str] | None = None, *, size_limit: i
 
 @atexit.register
 def _flush_all() -> None:
-    for store in list(_live_stores):
-        with contextlib.suppress(Exception):  # interpreter shutdown: never make exit noisy
-            store.flush()
+    with warnings.catch_warnings():  # interpreter shutdown: never make exit noisy
+        warnings.simplefilter("ignore")
+        for store in list(_live_stores):
+            if store.directory.is_dir():  # a temporary cache may be gone already
+                with contextlib.suppress(Exception):
+                    store.flush()
