@@ -201,7 +201,8 @@ class HTTPExecutor:
 
         session = self.session(endpoint.verify_tls)
         data = None if json_body is None else _dumps(json_body)
-        timeout = aio.client_timeout(options.timeout_s, min(CONNECT_TIMEOUT_S, options.timeout_s), options.timeout_s)
+        # `total` bounds the whole call (connect, send, read), so no per-read timer is needed on top
+        timeout = aio.client_timeout(options.timeout_s, min(CONNECT_TIMEOUT_S, options.timeout_s), None)
         try:
             async with session.request(method, endpoint.url(path), data=data, params=params, timeout=timeout,
                                        headers=aio.headers_for(endpoint, data is not None)) as response:
