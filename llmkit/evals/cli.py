@@ -155,6 +155,8 @@ def _run(args: argparse.Namespace) -> int:
 
     result = asyncio.run(main_async())
     print(result.summary.text())
+    for skipped in result.plan.skipped:
+        print(f"skipped: {skipped.model} / {skipped.config_label}: {skipped.reason}")
     print(f"\nrows: {result.run_dir / 'rows.jsonl'}   load: llmkit.evals.load({str(result.run_dir)!r})")
     if result.status == "completed":
         if args.report:
