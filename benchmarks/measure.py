@@ -105,7 +105,8 @@ async def per_call_times(contenders: Sequence[Contender], kind: str, calls: int,
 
 
 # ----- concurrency -----------------------------------------------------------------------------------------------
-async def _throughput_once(calls: list[Call], total: int) -> float:
+async def _throughput_once(calls: list[Call], total: int) -> tuple[float, float]:
+    """(requests/s, client CPU seconds per request) for `total` requests spread over the workers."""
     remaining = total
 
     async def worker(call: Call) -> None:
@@ -114,29 +115,36 @@ async def _throughput_once(calls: list[Call], total: int) -> float:
             remaining -= 1
             await call()
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker(c) for c in calls))
-    return total / (time.perf_counter() - started)
+    return total / (time.perf_counter() - started), (time.process_time() - cpu) / total
 
 
 async def throughput(contenders: Sequence[Contender], levels: Sequence[int], total: int, reps: int,
                      min_rounds: int = 4) -> dict[str, dict[int, dict[str, Any]]]:
     """Requests/s with `level` requests in flight (that many workers, each calling back to back) for `total`
-    requests (at least `min_rounds` per worker), median over `reps` interleaved repetitions."""
+    requests (at least `min_rounds` per worker), median over `reps` interleaved repetitions; also the client's
+    CPU seconds per request (process time), which a busy neighbour on the machine disturbs far less than the
+    wall-clock rate."""
     results: dict[str, dict[int, dict[str, Any]]] = {c.name: {} for c in contenders}
     for level in levels:
         count = max(total, level * min_rounds)
         workers = {c.name: [c.fork() if c.fork else c.unary for _ in range(level)] for c in contenders}
         samples: dict[str, list[float]] = {c.name: [] for c in contenders}
+        cpu: dict[str, list[float]] = {c.name: [] for c in contenders}
         for contender in contenders:  # warm up: open the connections
             await _throughput_once(workers[contender.name], level)
         for _ in range(reps):
             order = list(contenders)
             random.shuffle(order)
             for contender in order:
-                samples[contender.name].append(await _throughput_once(workers[contender.name], count))
+                rate, cpu_per_request = await _throughput_once(workers[contender.name], count)
+                samples[contender.name].append(rate)
+                cpu[contender.name].append(cpu_per_request)
         for name, values in samples.items():
-            results[name][level] = {"median_rps": statistics.median(values), "samples_rps": values}
+            results[name][level] = {"median_rps": statistics.median(values), "samples_rps": values,
+                                    "median_cpu_s_per_request": statistics.median(cpu[name]),
+                                    "samples_cpu_s_per_request": cpu[name]}
     return results
 
 
