@@ -31,13 +31,14 @@ class Plan:
     concurrent_total: int
     concurrent_reps: int
     startup_runs: int
+    sweep_rows: int
     external_flag: str | None  # passed to bench_*.py when their --help mentions it
 
 
 PLANS = {
-    "smoke": Plan(2, 5, 2, (1, 16), 40, 1, 1, "--smoke"),
-    "quick": Plan(7, 150, 5, (1, 16, 64, 256), 800, 7, 3, "--quick"),
-    "full": Plan(15, 500, 9, (1, 16, 64, 256), 5000, 5, 7, None),
+    "smoke": Plan(2, 5, 2, (1, 16), 40, 1, 1, 50, "--smoke"),
+    "quick": Plan(7, 150, 5, (1, 16, 64, 256), 800, 7, 3, 2000, "--quick"),
+    "full": Plan(15, 500, 9, (1, 16, 64, 256), 5000, 5, 7, 10000, None),
 }
 
 IMPORTS = {
@@ -128,6 +129,17 @@ async def call_rows(plan: Plan, base_url: str, raw: dict[str, Any], sections: se
                                 note="less sensitive to busy neighbours than req/s"))
         for contender in trio:
             await contender.close()
+    if "evals" in sections:
+        print("eval sweep on the loopback server …", flush=True)
+        sweep = await asyncio.to_thread(measure.loopback_sweep, base_url, plan.sweep_rows)
+        raw["evals_loopback"] = sweep
+        if "error" in sweep:
+            rows.append(Row("evals", "loopback sweep failed", None, note=str(sweep["error"])[:200]))
+        else:
+            unary64 = raw.get("concurrency", {}).get("llmkit", {}).get(64, {}).get("median_rps")
+            rows.append(Row("evals", f"{sweep['rows']:,}-row sweep on the loopback server (gpt-4.1, 64 in flight)",
+                            sweep["rows_per_s"], unary64, "llmkit unary calls, 64 in flight" if unary64 else "",
+                            "rows/s", note=f"{sweep['errors']} error rows; {sweep['s']:.2f} s"))
     return rows
 
 
@@ -240,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[Row] = []
     if "imports" in sections:
         rows += import_rows(plan, raw)
-    if sections & {"calls", "concurrency"}:
+    if sections & {"calls", "concurrency", "evals"}:
         with measure.loopback_server() as base_url:
             rows += asyncio.run(call_rows(plan, base_url, raw, sections))
     if "startup" in sections:

@@ -208,6 +208,38 @@ def startup_times(runs: int) -> dict[str, Any]:
     return out
 
 
+# ----- an eval sweep against the loopback server ------------------------------------------------------------------
+_SWEEP_SNIPPET = """
+import json, sys, tempfile, time
+import llmkit.evals as ev
+rows, concurrency = int(sys.argv[1]), int(sys.argv[2])
+with tempfile.TemporaryDirectory() as out:
+    spec = {"name": "loopback", "models": ["gpt-4.1"], "repeats": 1, "concurrency": concurrency, "cache": False,
+            "output": out, "scorers": ["contains"],
+            "prompts": [{"id": f"q{i}", "prompt": f"Say twenty words ({i}).", "expected": "word1"}
+                        for i in range(rows)]}
+    started = time.perf_counter()
+    result = ev.run(spec, progress=False)
+    elapsed = time.perf_counter() - started
+    frame = ev.load(result.run_dir)
+    errors = int(frame["error_type"].notna().sum()) if "error_type" in frame else -1
+print(json.dumps({"rows": len(frame), "errors": errors, "s": elapsed, "rows_per_s": len(frame) / elapsed}))
+"""
+
+
+def loopback_sweep(base_url: str, rows: int, concurrency: int = 64) -> dict[str, Any]:
+    """`llmkit.evals.run` of `rows` prompts on gpt-4.1 pointed at the loopback server (no cache), in a fresh
+    interpreter: what the runner sustains over real HTTP, end to end (spec, scheduling, calls, scoring, JSONL)."""
+    env = {**os.environ, "OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": "sk-bench-not-a-real-key",
+           "OPENAI_COMPATIBLE_HOSTS": "none"}
+    proc = subprocess.run([sys.executable, "-c", _SWEEP_SNIPPET, str(rows), str(concurrency)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        return {"error": " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])}
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
 # ----- the other engineers' benchmarks ---------------------------------------------------------------------------
 def external(script: str, args: Sequence[str] = (), timeout: float = 600) -> dict[str, Any] | None:
     """Run `benchmarks/<script> --json OUT [args]` if it exists; its JSON, or None when absent; an error dict when
