@@ -1,9 +1,10 @@
 """A fast loopback server for the benchmarks: canned OpenAI, Anthropic and Ollama answers over HTTP/1.1 keep-alive.
 
-It is deliberately tiny (a raw `asyncio.Protocol`, no framework) so that the server is never what limits a
-measurement: on one core it answers well over 10,000 requests/s, several times what any client under test
-reaches. It runs in its own process (`python -m benchmarks.server`), so it never competes with the client for
-the client's event loop; it prints its port on the first line of stdout and serves until stdin closes.
+It is deliberately tiny (a raw `asyncio.Protocol`, no framework, answers precomputed) so that the server is never
+what limits a measurement: its per-request work is finding the end of the request and one write, a fraction of
+what any client under test spends (the clients saturate their core first; the suite reports their CPU per
+request). It runs in its own process (`python -m benchmarks.server`), so it never competes with the client for the
+client's event loop; it prints its port on the first line of stdout and serves until stdin closes.
 
 Routes (every answer is canned; only the request's `"stream"` flag and the path are looked at):
 - POST /v1/chat/completions   OpenAI unary JSON, or SSE chunks + usage chunk + `data: [DONE]`
