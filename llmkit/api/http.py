@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from llmkit.api import aio  # light: aiohttp itself is imported on the first session
 from llmkit.errors import (
     AuthenticationError,
     ContextLengthError,
@@ -122,6 +123,7 @@ class HTTPExecutor:
         self._max_connections, self._max_keepalive = max_connections, max_keepalive
         self.backend = _choose_backend(backend, transport_factory is not None)
         self._exit_hook = False
+        self._last_session: tuple[asyncio.AbstractEventLoop, bool | str, Any] | None = None
 
     def client(self, verify_tls: bool | str = True) -> httpx.AsyncClient:
         """The pooled client of the running event loop (one per TLS setting; a string is a CA bundle path)."""
@@ -143,24 +145,26 @@ class HTTPExecutor:
     def session(self, verify_tls: bool | str = True) -> Any:
         """The pooled aiohttp.ClientSession of the running event loop (model calls when backend is "aiohttp")."""
         loop = asyncio.get_running_loop()
+        last = self._last_session  # the common case, without a weak-dictionary lookup per call
+        if last is not None and last[0] is loop and last[1] == verify_tls and not last[2].closed:
+            return last[2]
         per_loop = self._sessions.get(loop)
         if per_loop is None:
             per_loop = self._sessions[loop] = {}
         session = per_loop.get(verify_tls)
         if session is None or session.closed:
-            from llmkit.api import aio
-
             self._forget_dead_sessions()
             session = per_loop[verify_tls] = aio.new_session(verify_tls, self._max_connections, self._max_keepalive)
+        self._last_session = (loop, verify_tls, session)
         return session
 
     def _forget_dead_sessions(self, everything: bool = False) -> None:
         """Release sessions of loops that were closed without `aclose()` (each `asyncio.run`, each test), so they
         neither pile up nor warn when collected; at interpreter exit, all of them."""
-        from llmkit.api import aio
-
         for loop in list(self._sessions.keys()):
             if everything or loop.is_closed():
+                if self._last_session is not None and self._last_session[0] is loop:
+                    self._last_session = None
                 for session in self._sessions.pop(loop, {}).values():
                     aio.forget(session)
         if not self._exit_hook:
@@ -174,6 +178,8 @@ class HTTPExecutor:
         loop = asyncio.get_running_loop()
         for client in self._clients.pop(loop, {}).values():
             await client.aclose()
+        if self._last_session is not None and self._last_session[0] is loop:
+            self._last_session = None
         for session in self._sessions.pop(loop, {}).values():
             await session.close()
 
@@ -197,8 +203,6 @@ class HTTPExecutor:
     async def _aio_request_json(self, endpoint: Endpoint, method: str, path: str, json_body: Any,
                                 options: CallOptions, classify: ErrorClassifier | None,
                                 params: Mapping[str, str] | None) -> Any:
-        from llmkit.api import aio
-
         session = self.session(endpoint.verify_tls)
         data = None if json_body is None else _dumps(json_body)
         # `total` bounds the whole call (connect, send, read), so no per-read timer is needed on top
@@ -289,8 +293,6 @@ class HTTPExecutor:
     async def _aio_stream_once(self, endpoint: Endpoint, path: str, json_body: Any, decode: str,
                                options: CallOptions, classify: ErrorClassifier | None,
                                params: Mapping[str, str] | None) -> AsyncIterator[tuple[str, str]]:
-        from llmkit.api import aio
-
         session = self.session(endpoint.verify_tls)
         timeout = aio.client_timeout(None, min(CONNECT_TIMEOUT_S, options.timeout_s), options.timeout_s)
         try:
@@ -340,8 +342,6 @@ def _choose_backend(requested: str | None, has_transport: bool) -> str:
         logger.warning("LLMKIT_HTTP_BACKEND=%r is neither 'httpx' nor 'aiohttp'; choosing automatically", choice)
     if has_transport:
         return "httpx"
-    from llmkit.api import aio
-
     return "aiohttp" if aio.available() else "httpx"
 
 
