@@ -33,6 +33,7 @@ class HTTPLLM(BaseLLM):
     decode = "sse"  # how streams are framed: "sse", "ndjson" or "data-lines"
     provider_label = "provider"
     _endpoint_cache: tuple[Any, dict[Any, Any], Endpoint] | None = None  # (config, environment, endpoint)
+    _options_cache: tuple[Any, CallOptions] | None = None
 
     def endpoint(self) -> Endpoint:
         """Base URL and auth headers, as of this call, so a key set after creation is picked up; a required key
@@ -73,7 +74,10 @@ class HTTPLLM(BaseLLM):
         return True
 
     def options(self) -> CallOptions:
-        return CallOptions.from_config(self.config)
+        cached = self._options_cache  # the config is immutable: one CallOptions per config object
+        if cached is None or cached[0] is not self.config:
+            cached = self._options_cache = (self.config, CallOptions.from_config(self.config))
+        return cached[1]
 
     async def _send_user_message_to_llm(self, request: LLMRequest) -> CompleteResponse:
         wire = self.build_request(request, stream=False)
