@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import subprocess
 import sys
 import time
@@ -69,7 +70,14 @@ def import_rows(plan: Plan, raw: dict[str, Any]) -> list[Row]:
     return rows
 
 
-async def _contenders(base_url: str, names: Sequence[str]) -> list[clients.Contender]:
+async def paired(mine: list[float] | None, base: list[float] | None) -> float | None:
+    """Median over repetitions of mine[i] / base[i] (same repetition, adjacent in time)."""
+    if not mine or not base or len(mine) != len(base):
+        return None
+    return statistics.median(m / b for m, b in zip(mine, base, strict=True) if b)
+
+
+def _contenders(base_url: str, names: Sequence[str]) -> list[clients.Contender]:
     made = []
     for name in names:
         contender = await clients.FACTORIES[name](base_url)
@@ -99,14 +107,18 @@ async def call_rows(plan: Plan, base_url: str, raw: dict[str, Any], sections: se
             raw[f"calls_{kind}"] = result
             base = result["raw httpx"]["median_s"]
             mine = result["llmkit"]["median_s"] if "llmkit" in names else None
-            rows.append(Row(f"sequential {kind}", f"{kind} call, llmkit", mine, base, "raw httpx", "s", goal))
+            mine_samples = result["llmkit"]["samples_s"] if "llmkit" in names else None
+            rows.append(Row(f"sequential {kind}", f"{kind} call, llmkit", mine, base, "raw httpx", "s", goal,
+                            paired=paired(mine_samples, result["raw httpx"]["samples_s"])))
             if "raw aiohttp" in result:
                 rows.append(Row(f"sequential {kind}", f"{kind} call, llmkit vs aiohttp", mine,
-                                result["raw aiohttp"]["median_s"], "raw aiohttp", "s"))
+                                result["raw aiohttp"]["median_s"], "raw aiohttp", "s",
+                                paired=paired(mine_samples, result["raw aiohttp"]["samples_s"])))
             for other in ("raw aiohttp", "openai SDK", "LiteLLM"):
                 if other in result:
                     rows.append(Row(f"sequential {kind}", f"{kind} call, {other} (reference)",
-                                    result[other]["median_s"], base, "raw httpx", "s"))
+                                    result[other]["median_s"], base, "raw httpx", "s",
+                                    paired=paired(result[other]["samples_s"], result["raw httpx"]["samples_s"])))
         for contender in everyone:
             await contender.close()
     if "concurrency" in sections:
@@ -117,16 +129,19 @@ async def call_rows(plan: Plan, base_url: str, raw: dict[str, Any], sections: se
         raw["concurrency"] = result
         for level in plan.levels:
             mine = result["llmkit"][level]["median_rps"] if "llmkit" in names else None
-            rows.append(Row("concurrency", f"{level} in flight, llmkit", mine,
-                            result["raw httpx"][level]["median_rps"], "raw httpx", "req/s", 1.0, "higher"))
-            rows.append(Row("concurrency", f"{level} in flight, llmkit", mine,
-                            result["raw aiohttp"][level]["median_rps"], "raw aiohttp", "req/s",
-                            0.7 if level == 64 else None, "higher"))
+            mine_rps = result["llmkit"][level]["samples_rps"] if "llmkit" in names else None
+            httpx_, aio = result["raw httpx"][level], result["raw aiohttp"][level]
+            rows.append(Row("concurrency", f"{level} in flight, llmkit", mine, httpx_["median_rps"], "raw httpx",
+                            "req/s", 1.0, "higher", paired=paired(mine_rps, httpx_["samples_rps"])))
+            rows.append(Row("concurrency", f"{level} in flight, llmkit", mine, aio["median_rps"], "raw aiohttp",
+                            "req/s", 0.7 if level == 64 else None, "higher",
+                            paired=paired(mine_rps, aio["samples_rps"])))
             if "llmkit" in names:
+                mine_cpu = result["llmkit"][level]
                 rows.append(Row("concurrency", f"{level} in flight, client CPU per request, llmkit",
-                                result["llmkit"][level]["median_cpu_s_per_request"],
-                                result["raw aiohttp"][level]["median_cpu_s_per_request"], "raw aiohttp", "s",
-                                note="less sensitive to busy neighbours than req/s"))
+                                mine_cpu["median_cpu_s_per_request"], aio["median_cpu_s_per_request"], "raw aiohttp",
+                                "s", paired=paired(mine_cpu["samples_cpu_s_per_request"],
+                                                   aio["samples_cpu_s_per_request"])))
         for contender in trio:
             await contender.close()
     if "evals" in sections:

@@ -28,9 +28,14 @@ class Row:
     on: str = "ratio"  # what the goal bounds: "ratio" or "value"
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    paired: float | None = None  # median of per-repetition ratios, when llmkit and baseline ran in the same reps
 
     @property
     def ratio(self) -> float | None:
+        """The paired ratio when there is one (each repetition's llmkit / baseline, then the median: drifts of the
+        machine's speed during the run cancel out), else the ratio of the medians."""
+        if self.paired is not None:
+            return self.paired
         if self.llmkit is None or not self.baseline:
             return None
         return self.llmkit / self.baseline
