@@ -70,14 +70,14 @@ def import_rows(plan: Plan, raw: dict[str, Any]) -> list[Row]:
     return rows
 
 
-async def paired(mine: list[float] | None, base: list[float] | None) -> float | None:
+def paired(mine: list[float] | None, base: list[float] | None) -> float | None:
     """Median over repetitions of mine[i] / base[i] (same repetition, adjacent in time)."""
     if not mine or not base or len(mine) != len(base):
         return None
     return statistics.median(m / b for m, b in zip(mine, base, strict=True) if b)
 
 
-def _contenders(base_url: str, names: Sequence[str]) -> list[clients.Contender]:
+async def _contenders(base_url: str, names: Sequence[str]) -> list[clients.Contender]:
     made = []
     for name in names:
         contender = await clients.FACTORIES[name](base_url)
