@@ -115,92 +115,31 @@ def map_error(endpoint: Endpoint, exc: BaseException, timeout_s: float) -> LLMEr
 
 
 # ----- framing -------------------------------------------------------------------------------------------------
-class LineSplitter:
-    """Incremental UTF-8 text -> lines split on CRLF, CR or LF (a CR ending one chunk may pair with an LF
-    starting the next)."""
-
-    __slots__ = ("_cr", "_decoder", "_tail")
-
-    def __init__(self) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        self._tail = ""
-        self._cr = False
-
-    def feed(self, data: bytes) -> list[str]:
-        text = self._decoder.decode(data)
-        if self._cr and text:
-            self._cr = False
-            if text[0] == "\n":  # the LF of a CRLF split across chunks: that line already ended
-                text = text[1:]
-        if not text:
-            return []
-        text = self._tail + text
-        if "\r" in text:
-            self._cr = text[-1] == "\r"
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-        lines = text.split("\n")
-        self._tail = lines.pop()
-        return lines
-
-    def flush(self) -> list[str]:
-        rest = self._tail + self._decoder.decode(b"", final=True)
-        self._tail = ""
-        return [rest] if rest else []
-
-
-class SSEDecoder:
-    """Lines -> (event, data) pairs, as httpx-sse assembles them."""
-
-    __slots__ = ("_data", "_event", "_last_id", "_retry")
-
-    def __init__(self) -> None:
-        self._event = ""
-        self._data: list[str] = []
-        self._last_id = ""
-        self._retry: int | None = None
-
-    def decode(self, line: str) -> tuple[str, str] | None:
-        if not line:
-            if not self._event and not self._data and not self._last_id and self._retry is None:
-                return None
-            event = (self._event or "message", "\n".join(self._data))
-            self._event, self._data, self._retry = "", [], None
-            return event
-        if line[0] == ":":
-            return None
-        name, _, value = line.partition(":")
-        if value[:1] == " ":
-            value = value[1:]
-        if name == "data":
-            self._data.append(value)
-        elif name == "event":
-            self._event = value
-        elif name == "id":
-            if "\0" not in value:
-                self._last_id = value
-        elif name == "retry":
-            self._retry = int(value) if value.isdigit() else self._retry
-        return None
-
-
+# httpx-sse's own incremental decoders (lines split on CR, LF or CRLF only; events assembled per the SSE spec),
+# fed with aiohttp's bytes, so both HTTP stacks decode streams with the same well-kept code. They live in a private
+# module of httpx-sse, whose version range pyproject.toml pins.
 async def decode_stream(chunks: AsyncIterator[bytes], decode: str) -> AsyncIterator[tuple[str, str]]:
     """Raw body chunks -> the executor's (event, data) items for `decode` = "sse", "ndjson" or "data-lines"."""
-    splitter = LineSplitter()
+    from httpx_sse._decoders import SSEDecoder, SSELineDecoder
+
+    text = codecs.getincrementaldecoder("utf-8")("replace")
+    lines = SSELineDecoder()
     sse = SSEDecoder() if decode == "sse" else None
     async for data in chunks:
-        for line in splitter.feed(data):
+        for line in lines.decode(text.decode(data)):
             item = _item(line, decode, sse)
             if item is not None:
                 yield item
-    for line in splitter.flush():
+    for line in [*lines.decode(text.decode(b"", final=True)), *lines.flush()]:
         item = _item(line, decode, sse)
         if item is not None:
             yield item
 
 
-def _item(line: str, decode: str, sse: SSEDecoder | None) -> tuple[str, str] | None:
+def _item(line: str, decode: str, sse: Any) -> tuple[str, str] | None:
     if sse is not None:
-        return sse.decode(line)
+        event = sse.decode(line)
+        return None if event is None else (event.event, event.data)
     if decode == "ndjson":
         return ("", line) if line.strip() else None
     return ("", line[6:]) if line.startswith("data: ") else None
