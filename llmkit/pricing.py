@@ -118,16 +118,20 @@ class Pricing:
             as_of=str(entry["as_of"]) if entry.get("as_of") else None,
         )
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tiers", tuple(sorted(self.tiers, key=lambda t: t.above_input_tokens)))
+
     def rates_for(self, input_tokens: int, at: datetime | None = None) -> Rates:
         """The rates that apply to one request of this prompt size made at this time."""
-        at = at or datetime.now(timezone.utc)
         rates = self.rates
-        for change in self.changes:
-            if at.date() >= change.effective:
-                rates = change.rates
-        if self.off_peak and self.off_peak.is_off_peak(at):
-            rates = self.off_peak.rates
-        for tier in sorted(self.tiers, key=lambda t: t.above_input_tokens):
+        if self.changes or self.off_peak:
+            at = at or datetime.now(timezone.utc)
+            for change in self.changes:
+                if at.date() >= change.effective:
+                    rates = change.rates
+            if self.off_peak and self.off_peak.is_off_peak(at):
+                rates = self.off_peak.rates
+        for tier in self.tiers:  # ascending thresholds: the last one exceeded wins
             if input_tokens > tier.above_input_tokens:
                 rates = tier.rates
         return rates
