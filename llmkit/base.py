@@ -142,13 +142,12 @@ class BaseLLM(ABC):
         request = self._request_for(message, stream=False, sample_index=sample_index)
         started, at = time.perf_counter(), datetime.now(timezone.utc)
         hit = await self.before_invoke(request)
-        if hit is None:  # one `replace` for pricing, latency and model: it is a visible cost per call
+        if hit is None:
             answer = await self._send_user_message_to_llm(request)
             usage = answer.usage if answer.cached else self.price_usage(answer.usage, at)
-            response = replace(answer, usage=usage, latency_s=time.perf_counter() - started,
-                               model=self.model.identifier)
         else:
-            response = replace(hit, latency_s=time.perf_counter() - started, model=self.model.identifier)
+            answer, usage = hit, hit.usage
+        response = answer.finished(usage, time.perf_counter() - started, self.model.identifier)
         response = await self.after_invoke(request, response)
         self._history += [message, Message(Role.ASSISTANT, response.content, reasoning=response.reasoning)]
         return response

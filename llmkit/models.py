@@ -161,17 +161,14 @@ class LLMModel:
     deprecation_date: str | None = None
     retirement_date: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=lambda: _frozen(None))
+    identifier: str = field(init=False, compare=False, repr=False)
+    """The globally unique id (derived from name, runtime and host; validated when the model is made)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "config_schema", _frozen(self.config_schema))
         object.__setattr__(self, "metadata", _frozen(self.metadata))
         object.__setattr__(self, "capabilities", frozenset(self.capabilities))
-        # Validates name/runtime/host together and fails early on a bad combination.
-        format_identifier(self.name, self.runtime, self.host)
-
-    @property
-    def identifier(self) -> str:
-        return format_identifier(self.name, self.runtime, self.host)
+        object.__setattr__(self, "identifier", format_identifier(self.name, self.runtime, self.host))
 
     @property
     def parameters(self) -> Mapping[str, Any]:

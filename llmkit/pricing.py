@@ -17,10 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from llmkit.messages import TokenUsage
+from llmkit.messages import TokenUsage
 
 MILLION = Decimal(1_000_000)
 
@@ -147,7 +146,9 @@ class Pricing:
         input_cost = (Decimal(fresh) * rates.input + Decimal(cached) * cached_rate
                       + Decimal(written) * write_rate) / MILLION
         output_cost = Decimal(usage.output_tokens) * rates.output / MILLION
-        return replace(usage, input_cost=input_cost, output_cost=output_cost, total_cost=input_cost + output_cost)
+        return TokenUsage(usage.input_tokens, usage.output_tokens, usage.reasoning_tokens, usage.cached_input_tokens,
+                          usage.cache_write_tokens, input_cost, output_cost, input_cost + output_cost,
+                          usage.saved_cost, usage.estimated)
 
     def with_overrides(self, rates: Rates) -> Pricing:
         return replace(self, rates=rates, tiers=(), changes=(), off_peak=None)
@@ -157,8 +158,6 @@ def estimate_cost(pricing: Pricing | None, input_tokens: int, output_tokens: int
     """Cost of a hypothetical request, for dry runs and budget checks."""
     if pricing is None:
         return Decimal(0)
-    from llmkit.messages import TokenUsage
-
     return pricing.price(TokenUsage(input_tokens=input_tokens, output_tokens=output_tokens)).total_cost
 
 

@@ -29,6 +29,8 @@ def dig(value: Any, path: Sequence[str]) -> Any:
 
 def as_int(value: Any) -> int:
     """A token count from JSON (int, float, numeric string or null) as a non-negative int."""
+    if type(value) is int:  # the usual case, without the exception machinery
+        return value if value > 0 else 0
     try:
         return max(int(value or 0), 0)
     except (TypeError, ValueError):
