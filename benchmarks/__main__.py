@@ -52,6 +52,8 @@ SMOKE_ARGS = {"bench_evals.py": ("--rows", "200")}  # scripts without --smoke: t
 HEAVY = ("pandas", "matplotlib", "ipywidgets", "pyarrow", "tqdm", "openai", "anthropic", "google", "litellm", "numpy")
 
 
+SWEEP_CONCURRENCY = 32  # the eval-runner-over-HTTP comparison of issue #7
+
 def import_rows(plan: Plan, raw: dict[str, Any]) -> list[Row]:
     print("imports …", flush=True)
     result = measure.import_times(IMPORTS, plan.import_runs)
@@ -146,15 +148,24 @@ async def call_rows(plan: Plan, base_url: str, raw: dict[str, Any], sections: se
             await contender.close()
     if "evals" in sections:
         print("eval sweep on the loopback server …", flush=True)
-        sweep = await asyncio.to_thread(measure.loopback_sweep, base_url, plan.sweep_rows)
+        # The runner (streaming every row, scoring, writing each row to disk) at 32 in flight, against the same
+        # number of requests sent by a bare asyncio + httpx loop at 32 in flight.
+        sweep = await asyncio.to_thread(measure.loopback_sweep, base_url, plan.sweep_rows, SWEEP_CONCURRENCY)
         raw["evals_loopback"] = sweep
         if "error" in sweep:
             rows.append(Row("evals", "loopback sweep failed", None, note=str(sweep["error"])[:200]))
         else:
-            unary64 = raw.get("concurrency", {}).get("llmkit", {}).get(64, {}).get("median_rps")
-            rows.append(Row("evals", f"{sweep['rows']:,}-row sweep on the loopback server (gpt-4.1, 64 in flight)",
-                            sweep["rows_per_s"], unary64, "llmkit unary calls, 64 in flight" if unary64 else "",
-                            "rows/s", note=f"{sweep['errors']} error rows; {sweep['s']:.2f} s"))
+            bare = await _contenders(base_url, ["raw httpx"])
+            loop = await measure.throughput(bare, [SWEEP_CONCURRENCY], plan.sweep_rows, plan.concurrent_reps)
+            for contender in bare:
+                await contender.close()
+            httpx_rps = loop["raw httpx"][SWEEP_CONCURRENCY]["median_rps"]
+            raw["evals_loopback"]["bare_httpx_rps"] = httpx_rps
+            rows.append(Row("evals", f"{sweep['rows']:,}-row sweep on the loopback server "
+                                     f"(gpt-4.1, {SWEEP_CONCURRENCY} in flight)",
+                            sweep["rows_per_s"], httpx_rps,
+                            f"bare asyncio+httpx loop, {SWEEP_CONCURRENCY} in flight", "rows/s",
+                            note=f"{sweep['errors']} error rows; {sweep['s']:.2f} s"))
     return rows
 
 
