@@ -33,15 +33,24 @@ def usage_html(usage: TokenUsage) -> str:
     return f"<code>{html.escape(usage_line(usage))}</code>"
 
 
-def response_html(response: CompleteResponse) -> str:
-    timing = []
+def stats_line(response: CompleteResponse) -> str:
+    """latency · TTFT · tokens and cost (· cached · finish reason), one line: what the playground, the compare view
+    and a response's notebook repr show."""
+    parts = []
     if response.latency_s is not None:
-        timing.append(f"latency {response.latency_s:.3f}s")
+        parts.append(f"latency {response.latency_s:.3f}s")
     if response.ttft_s is not None:
-        timing.append(f"ttft {response.ttft_s:.3f}s")
+        parts.append(f"TTFT {response.ttft_s:.3f}s")
+    parts.append(usage_line(response.usage))
     if response.cached:
         original = response.original_latency_s
-        timing.append("cached" + (f" (originally {original:.3f}s)" if original is not None else ""))
+        parts.append("cached" + (f" (originally {original:.3f}s)" if original is not None else ""))
+    if response.finish_reason and response.finish_reason != "stop":
+        parts.append(f"finish {response.finish_reason}")
+    return " · ".join(parts)
+
+
+def response_html(response: CompleteResponse) -> str:
     reasoning = ""
     if response.reasoning:
         reasoning = (
@@ -52,8 +61,7 @@ def response_html(response: CompleteResponse) -> str:
     return (
         f"<div class='llmkit-response'>{model}"
         f"{reasoning}<pre style='white-space:pre-wrap'>{html.escape(response.content)}</pre>"
-        f"<small>{usage_html(response.usage)} · {html.escape(' · '.join(timing))}"
-        f" · finish {html.escape(str(response.finish_reason))}</small></div>"
+        f"<small><code>{html.escape(stats_line(response))}</code></small></div>"
     )
 
 

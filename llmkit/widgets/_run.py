@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from llmkit._sync import run_sync
-from llmkit.display import usage_line
 from llmkit.messages import ChunkResponse, CompleteResponse, assemble_response
 from llmkit.tokens import count_tokens
 
@@ -72,21 +71,6 @@ async def stream_reply(llm: BaseLLM, prompt: str, on_progress: Callable[[Progres
     cached = bool(records and records[-1].cached)
     return assemble_response(chunks, latency_s=time.perf_counter() - started, ttft_s=ttft,
                              model=llm.model.identifier, cached=cached)
-
-
-def stats_line(response: CompleteResponse) -> str:
-    """latency · TTFT · tokens · cost, one line."""
-    parts = []
-    if response.latency_s is not None:
-        parts.append(f"latency {response.latency_s:.3f}s")
-    if response.ttft_s is not None:
-        parts.append(f"TTFT {response.ttft_s:.3f}s")
-    parts.append(usage_line(response.usage))
-    if response.cached:
-        parts.append("cached")
-    if response.finish_reason and response.finish_reason != "stop":
-        parts.append(f"finish {response.finish_reason}")
-    return " · ".join(parts)
 
 
 def progress_line(progress: Progress) -> str:

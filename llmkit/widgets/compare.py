@@ -17,10 +17,10 @@ from typing import Any
 import ipywidgets as w
 
 from llmkit.config import LLMConfig, config_from_mapping
-from llmkit.display import error_html, error_line
+from llmkit.display import error_html, error_line, stats_line
 from llmkit.factory import LLMFactory
 from llmkit.messages import CompleteResponse
-from llmkit.widgets._run import Progress, progress_line, schedule, stats_line, stream_reply
+from llmkit.widgets._run import Progress, progress_line, schedule, stream_reply
 
 DEFAULT_MODELS = ("echo:mock", "oracle:mock", "reasoner-effort:mock")
 _PRE = "white-space:pre-wrap;margin:0;font-family:var(--jp-code-font-family, monospace)"

@@ -17,11 +17,11 @@ import ipywidgets as w
 
 from llmkit.base import BaseLLM
 from llmkit.config import LLMConfig
-from llmkit.display import error_html, format_usd
+from llmkit.display import error_html, format_usd, stats_line
 from llmkit.factory import LLMFactory
 from llmkit.messages import CompleteResponse, Role, TokenUsage
 from llmkit.tokens import count_message_tokens
-from llmkit.widgets._run import Progress, progress_line, schedule, stats_line, stream_reply
+from llmkit.widgets._run import Progress, progress_line, schedule, stream_reply
 from llmkit.widgets.form import ConfigForm
 from llmkit.widgets.picker import ModelPicker
 
