@@ -7,10 +7,12 @@ import enum
 import hashlib
 import mimetypes
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Union
+
+_ZERO = Decimal(0)
 
 ImageInput = Union[str, Path, bytes]  # noqa: UP007 - a runtime alias, valid on 3.10
 """An image for a vision model: a file path, raw bytes, an http(s) URL or a data: URI."""
@@ -141,8 +143,9 @@ class TokenUsage:
 
     def as_cached(self) -> TokenUsage:
         """The usage of a cache hit: same tokens, nothing charged, the would-have-been cost kept aside."""
-        return replace(self, input_cost=Decimal(0), output_cost=Decimal(0), total_cost=Decimal(0),
-                       saved_cost=self.total_cost + self.saved_cost)
+        zero = _ZERO
+        return TokenUsage(self.input_tokens, self.output_tokens, self.reasoning_tokens, self.cached_input_tokens,
+                          self.cache_write_tokens, zero, zero, zero, self.total_cost + self.saved_cost, self.estimated)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: (str(v) if isinstance(v, Decimal) else v)

@@ -35,8 +35,9 @@ class Tally:
             self.latency_sum += float(latency)
             self.latency_n += 1
         self.output_tokens += int(row.get("output_tokens") or 0)
-        for key in [k for k in row if k.startswith("score_") and k != "score_error"]:
-            value = row[key]
+        for key, value in row.items():
+            if not key.startswith("score_") or key == "score_error":
+                continue
             if value is not None and value == value:  # not None, not NaN
                 self.score_sum[key] = self.score_sum.get(key, 0.0) + float(value)
                 self.score_n[key] = self.score_n.get(key, 0) + 1
