@@ -159,6 +159,11 @@ class TokenUsage:
                 kwargs[f.name] = Decimal(str(data[f.name])) if f.name.endswith("_cost") else data[f.name]
         return cls(**kwargs)
 
+    def __str__(self) -> str:
+        from llmkit.display import usage_line
+
+        return usage_line(self)
+
     def _repr_html_(self) -> str:
         from llmkit.display import usage_html
 
