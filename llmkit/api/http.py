@@ -417,7 +417,8 @@ async def _deadline(awaitable: Awaitable[T], options: CallOptions, endpoint: End
 
 # ----- error mapping -------------------------------------------------------------------------------------------
 def parse_retry_after(headers: Mapping[str, str], body: Any = None) -> float | None:
-    """Seconds from `retry-after-ms`, `retry-after` (seconds or HTTP date) or Gemini's RetryInfo.retryDelay."""
+    """Seconds from `retry-after-ms`, `retry-after` (seconds or HTTP date), Gemini's RetryInfo.retryDelay, or else
+    the reset time of an exhausted limit in OpenAI's `x-ratelimit-*` / Anthropic's `anthropic-ratelimit-*` headers."""
     value = headers.get("retry-after-ms")
     if value:
         try:
@@ -439,7 +440,44 @@ def parse_retry_after(headers: Mapping[str, str], body: Any = None) -> float | N
         delay = detail.get("retryDelay") if isinstance(detail, dict) else None
         if isinstance(delay, str) and re.fullmatch(r"[\d.]+s", delay):
             return float(delay[:-1])
-    return None
+    return _exhausted_limit_reset(headers)
+
+
+# Rate-limit headers: (remaining, reset) per limit. OpenAI resets are durations ("6m0s", "20ms"), Anthropic's are
+# RFC 3339 timestamps.
+_LIMIT_HEADERS = (
+    *((f"x-ratelimit-remaining-{kind}", f"x-ratelimit-reset-{kind}") for kind in ("requests", "tokens")),
+    *((f"anthropic-ratelimit-{kind}-remaining", f"anthropic-ratelimit-{kind}-reset")
+      for kind in ("requests", "tokens", "input-tokens", "output-tokens")),
+)
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+
+
+def _exhausted_limit_reset(headers: Mapping[str, str]) -> float | None:
+    """When no Retry-After was sent: seconds until every exhausted limit (remaining 0) resets."""
+    waits = [
+        wait for remaining, reset in _LIMIT_HEADERS
+        if headers.get(remaining, "").strip() == "0" and headers.get(reset)
+        for wait in [_reset_seconds(headers[reset].strip())] if wait is not None
+    ]
+    return max(waits) if waits else None
+
+
+def _reset_seconds(value: str) -> float | None:
+    """A reset given as a duration ("1m30s", "250ms", "2") or as an RFC 3339 time, in seconds from now."""
+    if re.fullmatch(r"(?:\d+(?:\.\d+)?(?:ms|h|m|s))+", value):
+        scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+        return sum(float(number) * scale[unit] for number, unit in _DURATION_PART.findall(value))
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    from datetime import datetime
+
+    try:
+        return max(0.0, datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() - time.time())
+    except ValueError:
+        return None
 
 
 def provider_message(body: Any, text: str) -> str:
