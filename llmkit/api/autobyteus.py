@@ -19,11 +19,11 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from llmkit.api.http import Endpoint, executor, parse_stream_json, provider_message
+from llmkit.api.http import Endpoint, executor, provider_message
 from llmkit.api.http_llm import HTTPLLM, WireRequest
-from llmkit.api.wire import as_int, normalised_usage
+from llmkit.api.wire import as_int, json_payloads, normalised_usage
 from llmkit.config import LLMConfig
-from llmkit.errors import ConfigurationError, LLMError, ProviderError, StreamError
+from llmkit.errors import ConfigurationError, LLMError, ProviderError
 from llmkit.hosts import normalise_host
 from llmkit.messages import ChunkResponse, CompleteResponse, LLMRequest, Message, Role, TokenUsage
 from llmkit.models import LLMModel
@@ -106,14 +106,8 @@ class AutobyteusLLM(HTTPLLM):
     async def parse_stream(self, events: AsyncIterator[tuple[str, str]],
                            endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:
         content: list[str] = []
-        async for _event, data in events:
-            chunk = parse_stream_json(endpoint, data, "".join(content))
-            if not isinstance(chunk, dict):
-                continue
-            if "error" in chunk:  # the Python client raises on the key, even for a null value
-                message = str(chunk.get("error"))
-                raise StreamError(f"AutoByteus ({endpoint.host}) failed mid-stream: {message}", status_code=200,
-                                  provider_message=message, partial_content="".join(content))
+        # the Python client raises on the "error" key, even for a null value
+        async for chunk in json_payloads(events, endpoint, content, error_key_fails=True):
             text = str(chunk["content"]) if isinstance(chunk.get("content"), str) else ""
             thought = str(chunk["reasoning"]) if isinstance(chunk.get("reasoning"), str) else ""
             if text or thought:

@@ -19,9 +19,9 @@ import mimetypes
 from collections.abc import AsyncIterator
 from typing import Any
 
-from llmkit.api.http import Endpoint, ErrorClassifier, parse_stream_json, provider_message
+from llmkit.api.http import Endpoint, ErrorClassifier, provider_message
 from llmkit.api.http_llm import HTTPLLM, WireRequest
-from llmkit.api.wire import as_int, dig, normalised_usage, sampling_fields, stream_failure
+from llmkit.api.wire import as_int, dig, json_payloads, normalised_usage, sampling_fields
 from llmkit.config import LLMConfig
 from llmkit.errors import LLMError, ProviderError, QuotaExceededError, StreamError
 from llmkit.messages import ChunkResponse, CompleteResponse, Image, LLMRequest, Message, Role, TokenUsage
@@ -69,14 +69,7 @@ class GeminiLLM(HTTPLLM):
         content: list[str] = []
         usage_body: Any = None
         finish: str | None = None
-        async for _event, data in events:
-            if not data.strip():
-                continue
-            chunk = parse_stream_json(endpoint, data, "".join(content))
-            if not isinstance(chunk, dict):
-                continue
-            if chunk.get("error") is not None:
-                raise stream_failure(endpoint, chunk, "".join(content))
+        async for chunk in json_payloads(events, endpoint, content):
             if chunk.get("usageMetadata"):
                 usage_body = chunk["usageMetadata"]  # cumulative: keep the last one
             if not chunk.get("candidates"):

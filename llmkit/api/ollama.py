@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from llmkit.api.http import Endpoint, ErrorClassifier, parse_stream_json, provider_message
+from llmkit.api.http import Endpoint, ErrorClassifier, provider_message
 from llmkit.api.http_llm import HTTPLLM, WireRequest
-from llmkit.api.wire import as_int, normalised_usage, sampling_fields, stream_failure
+from llmkit.api.wire import as_int, json_payloads, normalised_usage, sampling_fields
 from llmkit.errors import ConfigurationError, LLMError, ModelNotFoundError, ProviderError, StreamError
 from llmkit.messages import ChunkResponse, CompleteResponse, LLMRequest, Message, Role, TokenUsage
 from llmkit.tokens import count_message_tokens
@@ -83,12 +83,7 @@ class OllamaLLM(HTTPLLM):
     async def parse_stream(self, events: AsyncIterator[tuple[str, str]],
                            endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:
         content: list[str] = []
-        async for _event, data in events:
-            line = parse_stream_json(endpoint, data, "".join(content))
-            if not isinstance(line, dict):
-                continue
-            if "error" in line:
-                raise stream_failure(endpoint, line, "".join(content))
+        async for line in json_payloads(events, endpoint, content, error_key_fails=True):
             message: dict[str, Any] = line["message"] if isinstance(line.get("message"), dict) else {}
             text = str(message.get("content") or "")
             thought = str(message.get("thinking") or "")

@@ -7,10 +7,10 @@ Kept apart from the adapters so each adapter only holds its protocol's shapes, a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
-from llmkit.api.http import Endpoint, provider_message
+from llmkit.api.http import Endpoint, parse_stream_json, provider_message
 from llmkit.errors import LLMError, RateLimitError, StreamError
 from llmkit.messages import Message, TokenUsage
 from llmkit.tokens import count_message_tokens, count_tokens
@@ -95,6 +95,22 @@ def stream_failure(endpoint: Endpoint, body: Any, partial: str) -> LLMError:
                               partial_content=partial)
     return StreamError(f"{where} failed mid-stream: {message}", status_code=200, provider_message=message,
                        partial_content=partial)
+
+
+async def json_payloads(events: AsyncIterator[tuple[str, str]], endpoint: Endpoint, received: list[str], *,
+                        error_key_fails: bool = False) -> AsyncIterator[dict[str, Any]]:
+    """The JSON objects of a decoded stream: blank payloads and non-objects skipped; a malformed payload or an error
+    object (`"error"` not null — or merely present, with `error_key_fails`, as Ollama and AutoByteus clients treat
+    it) raised as StreamError/RateLimitError carrying the text in `received` so far."""
+    async for _event, data in events:
+        if not data.strip():
+            continue
+        chunk = parse_stream_json(endpoint, data, "".join(received))
+        if not isinstance(chunk, dict):
+            continue
+        if ("error" in chunk) if error_key_fails else (chunk.get("error") is not None):
+            raise stream_failure(endpoint, chunk, "".join(received))
+        yield chunk
 
 
 def error_of_kind(kind: str, where: str, message: str, status: int) -> LLMError | None:
