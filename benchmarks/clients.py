@@ -8,6 +8,7 @@ skipped, never an error (LiteLLM and the openai SDK are optional).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Awaitable, Callable
@@ -180,62 +181,84 @@ async def litellm_client(base_url: str) -> Contender | None:
 
 
 def configure_llmkit_env(base_url: str) -> None:
-    """Point llmkit's `openai` backend at the loopback server and keep discovery off real ports."""
+    """Point llmkit at the loopback server twice over: the `openai` API backend (OPENAI_BASE_URL) and an
+    OpenAI-compatible host discovered from OPENAI_COMPATIBLE_HOSTS; other local runtimes stay off real ports."""
     os.environ["OPENAI_BASE_URL"] = base_url
     os.environ["OPENAI_API_KEY"] = API_KEY
-    os.environ.setdefault("OPENAI_COMPATIBLE_HOSTS", "none")
+    os.environ["OPENAI_COMPATIBLE_HOSTS"] = base_url
+    os.environ.setdefault("OLLAMA_HOSTS", "none")
+    os.environ.setdefault("LMSTUDIO_HOSTS", "none")
 
 
-async def llmkit_client(base_url: str) -> Contender | None:
-    """llmkit's public path: LLMFactory.create_llm(MODEL) then send_user_message / stream_user_message. History is
-    cleared after each call so every request carries the same single message."""
+async def _initialise() -> Any:
+    from llmkit import LLMFactory
+
+    initialise = getattr(LLMFactory, "ainitialize", None)
+    if initialise is not None:
+        await initialise()
+    else:  # before the async registry existed
+        await asyncio.to_thread(LLMFactory.ensure_initialized)
+    return LLMFactory
+
+
+async def _llmkit(base_url: str, discovered: bool) -> Contender | None:
+    """llmkit's public path as an eval sweep uses it: every call builds its client with `LLMFactory.create_llm`
+    (one conversation per call), then `send_user_message` / `stream_user_message`."""
     try:
-        from llmkit import LLMFactory
         from llmkit.api.http import executor
     except ImportError:
         return None
     configure_llmkit_env(base_url)
     try:
-        llm = LLMFactory.create_llm(MODEL)
-    except Exception as exc:  # e.g. the adapter is not there yet: report, do not crash the suite
+        factory = await _initialise()
+        if discovered:
+            found = [m for m in factory.list_models(runtime="openai-compatible") if m.name == MODEL]
+            if not found:
+                raise RuntimeError(f"{MODEL} was not discovered from OPENAI_COMPATIBLE_HOSTS={base_url}")
+            identifier = found[0].identifier
+        else:
+            identifier = MODEL
+        create = factory.create_llm
+        create(identifier)
+    except Exception as exc:  # report, do not crash the suite
         print(f"  llmkit skipped: {type(exc).__name__}: {exc}")
         return None
 
     async def unary() -> None:
-        response = await llm.send_user_message(PROMPT)
-        llm.clear_history()
+        response = await create(identifier).send_user_message(PROMPT)
         _check(response.content, response.usage.output_tokens)
 
     async def stream() -> None:
         parts: list[str] = []
         usage = None
-        async for chunk in llm.stream_user_message(PROMPT):
+        async for chunk in create(identifier).stream_user_message(PROMPT):
             parts.append(chunk.content)
             if chunk.is_complete:
                 usage = chunk.usage
-        llm.clear_history()
         _check("".join(parts), usage and usage.output_tokens)
 
     async def close() -> None:
         await executor().aclose()
 
-    def fork() -> Call:
-        other = LLMFactory.create_llm(MODEL)
-
-        async def call() -> None:
-            response = await other.send_user_message(PROMPT)
-            other.clear_history()
-            _check(response.content, response.usage.output_tokens)
-
-        return call
-
-    contender = Contender("llmkit", unary, stream, close, fork=fork)
-    contender.notes["llm_class"] = type(llm).__name__
+    contender = Contender("llmkit" if discovered else "llmkit (API model)", unary, stream, close,
+                          fork=lambda: unary)
+    contender.notes["identifier"] = identifier
     return contender
+
+
+async def llmkit_client(base_url: str) -> Contender | None:
+    """The model as a researcher's local server exposes it: discovered from OPENAI_COMPATIBLE_HOSTS."""
+    return await _llmkit(base_url, discovered=True)
+
+
+async def llmkit_api_client(base_url: str) -> Contender | None:
+    """The catalogued API model `gpt-4.1` with OPENAI_BASE_URL pointed at the loopback server."""
+    return await _llmkit(base_url, discovered=False)
 
 
 FACTORIES: dict[str, Callable[[str], Awaitable[Contender | None]]] = {
     "llmkit": llmkit_client,
+    "llmkit (API model)": llmkit_api_client,
     "raw httpx": raw_httpx,
     "raw aiohttp": raw_aiohttp,
     "openai SDK": openai_sdk,

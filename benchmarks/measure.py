@@ -1,5 +1,5 @@
-"""How each number is taken. Every comparison is interleaved (contenders alternate within each repetition, in a
-shuffled order) and repeated; the reported value is the median over repetitions, so a noisy neighbour or a GC
+"""How each number is taken. Every comparison is interleaved (contenders alternate within each repetition, in ABBA
+order) and repeated; the reported value is the median over repetitions, so a noisy neighbour or a GC
 pause hits all contenders alike instead of one."""
 
 from __future__ import annotations
@@ -83,6 +83,12 @@ def import_times(statements: dict[str, str], runs: int) -> dict[str, dict[str, A
             for name, v in samples.items()}
 
 
+def _abba(contenders: Sequence[Contender], rep: int) -> list[Contender]:
+    """ABBA interleaving: even repetitions in order, odd ones reversed, so a slow drift of the machine's speed
+    falls on every contender alike (a shuffle leaves that to chance)."""
+    return list(contenders) if rep % 2 == 0 else list(reversed(contenders))
+
+
 # ----- sequential calls ------------------------------------------------------------------------------------------
 async def per_call_times(contenders: Sequence[Contender], kind: str, calls: int, reps: int,
                          warmup: int = 20) -> dict[str, dict[str, Any]]:
@@ -92,10 +98,8 @@ async def per_call_times(contenders: Sequence[Contender], kind: str, calls: int,
         call: Call = getattr(contender, kind)
         for _ in range(warmup):
             await call()
-    for _ in range(reps):
-        order = list(contenders)
-        random.shuffle(order)
-        for contender in order:
+    for rep in range(reps):
+        for contender in _abba(contenders, rep):
             call = getattr(contender, kind)
             started = time.perf_counter()
             for _ in range(calls):
@@ -134,10 +138,8 @@ async def throughput(contenders: Sequence[Contender], levels: Sequence[int], tot
         cpu: dict[str, list[float]] = {c.name: [] for c in contenders}
         for contender in contenders:  # warm up: open the connections
             await _throughput_once(workers[contender.name], level)
-        for _ in range(reps):
-            order = list(contenders)
-            random.shuffle(order)
-            for contender in order:
+        for rep in range(reps):
+            for contender in _abba(contenders, rep):
                 rate, cpu_per_request = await _throughput_once(workers[contender.name], count)
                 samples[contender.name].append(rate)
                 cpu[contender.name].append(cpu_per_request)
