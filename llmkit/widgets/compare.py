@@ -179,8 +179,8 @@ class CompareView(w.VBox):  # type: ignore[misc]
         return {"output": response.content, "reasoning": response.reasoning,
                 "finish_reason": response.finish_reason, "latency_s": response.latency_s,
                 "ttft_s": response.ttft_s, "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
-                "reasoning_tokens": usage.reasoning_tokens, "cost_usd": float(usage.total_cost),
-                "cached": response.cached}
+                "reasoning_tokens": usage.reasoning_tokens,
+                "cost_usd": None if usage.total_cost is None else float(usage.total_cost), "cached": response.cached}
 
     @staticmethod
     def _text_html(content: str, reasoning: str) -> str:
