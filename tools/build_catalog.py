@@ -8,6 +8,7 @@ off-peak schedules and capabilities below are transcribed from that prose, entry
 
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,15 +28,23 @@ BACKEND_BY_PROVIDER = {
     "zhipu": "zhipu",
 }
 
-# "Requests with more than N input tokens are billed for the whole request at ..." (from tiered_pricing).
+# "Requests with more than N input tokens are billed for the whole request at ..." (from tiered_pricing). A tier
+# carries every rate the base card has, cache writes included (2x on OpenAI's >272K tier, 5x on Haiku 5.5's >100K):
+# a tier without one would bill long-prompt cache writes at the tier's input rate.
 TIERS: dict[str, list[dict[str, Any]]] = {
-    "gpt-6.2-astra": [{"above_input_tokens": 272000, "input": 16.0, "cached_input": 0.8, "output": 60.0}],
-    "gpt-6.2-sol": [{"above_input_tokens": 272000, "input": 4.0, "cached_input": 0.2, "output": 15.0}],
-    "gpt-6.1-sol": [{"above_input_tokens": 272000, "input": 4.0, "cached_input": 0.2, "output": 15.0}],
-    "gpt-6-astra": [{"above_input_tokens": 272000, "input": 20.0, "cached_input": 2.0, "output": 75.0}],
-    "gpt-6-luna": [{"above_input_tokens": 272000, "input": 0.2, "cached_input": 0.02, "output": 0.75}],
+    "gpt-6.2-astra": [{"above_input_tokens": 272000, "input": 16.0, "cached_input": 0.8, "cache_write": 20.0,
+                       "output": 60.0}],
+    "gpt-6.2-sol": [{"above_input_tokens": 272000, "input": 4.0, "cached_input": 0.2, "cache_write": 5.0,
+                     "output": 15.0}],
+    "gpt-6.1-sol": [{"above_input_tokens": 272000, "input": 4.0, "cached_input": 0.2, "cache_write": 5.0,
+                     "output": 15.0}],
+    "gpt-6-astra": [{"above_input_tokens": 272000, "input": 20.0, "cached_input": 2.0, "cache_write": 25.0,
+                     "output": 75.0}],
+    "gpt-6-luna": [{"above_input_tokens": 272000, "input": 0.2, "cached_input": 0.02, "cache_write": 0.25,
+                    "output": 0.75}],
     "gpt-5.5": [{"above_input_tokens": 272000, "input": 10.0, "cached_input": 1.0, "output": 45.0}],
-    "claude-haiku-5-5": [{"above_input_tokens": 100000, "input": 0.5, "cached_input": 0.05, "output": 2.5}],
+    "claude-haiku-5-5": [{"above_input_tokens": 100000, "input": 0.5, "cached_input": 0.05, "cache_write": 0.625,
+                          "output": 2.5}],
     "gemini-3.1-pro-preview": [{"above_input_tokens": 200000, "input": 4.0, "cached_input": 0.4, "output": 18.0}],
     "gemini-2.5-pro": [{"above_input_tokens": 200000, "input": 2.5, "cached_input": 0.25, "output": 15.0}],
 }
@@ -46,6 +55,35 @@ OFF_PEAK: dict[str, dict[str, Any]] = {
     "deepseek-flash": {"peak_windows_utc": _DEEPSEEK_PEAK, "input": 0.15, "cached_input": 0.003, "output": 0.6},
     "deepseek-v4-pro": {"peak_windows_utc": _DEEPSEEK_PEAK, "input": 0.66, "cached_input": 0.022, "output": 1.98},
     "deepseek-v4-flash": {"peak_windows_utc": _DEEPSEEK_PEAK, "input": 0.15, "cached_input": 0.003, "output": 0.6},
+}
+
+# Fixes the research data lacks or has outdated, each backed by a source and the date it was checked; written into
+# the entry's `curated_fixes` so a reader sees where and why the catalog departs from the data.
+_GENAI_PRICES = "genai-prices 0.2.3 (pydantic/genai-prices, released 2026-11)"
+FIXES: dict[str, list[dict[str, Any]]] = {
+    "glm-4.5-air": [{
+        "field": "pricing.cached_input", "value": 0.03,
+        "source": f"https://docs.z.ai/guides/overview/pricing as recorded in {_GENAI_PRICES}, provider zai",
+        "as_of": "2026-11-28",
+        "why": "The research data found no USD cached-input rate, so cache hits were billed at the 0.20 input rate.",
+    }],
+    "mistral-large-4": [{
+        "field": "price_changes",
+        "value": [{"effective": "2026-10-20", "input": 1.36, "output": 4.18, "cached_input": 0.14},
+                  {"effective": "2026-10-29", "input": 0.7, "output": 2.1, "cached_input": 0.07}],
+        "source": "https://docs.mistral.ai/resources/changelogs and https://docs.mistral.ai/inference/pricing as "
+                  f"recorded in {_GENAI_PRICES}, provider mistral",
+        "as_of": "2026-11-28",
+        "why": "The 0.68 / 0.07 / 2.09 launch promotion ended on 2026-10-20 (list price 1.36 / 0.14 / 4.18); the "
+               "pricing page lists 0.70 / 0.07 / 2.10 from 2026-10-29. Earlier requests keep the launch price.",
+    }],
+    "gemini-4-argon": [{
+        "field": "max_output_tokens", "value": 65536,
+        "source": "Google Cloud guide 'Get started with Gemini 4' (65,536 output tokens per synchronous request; "
+                  "32,768 for non-streaming direct HTTP; longer outputs need long decoding)",
+        "as_of": "2026-10-14",
+        "why": "LiteLLM's 1,048,576 is the window shared by input and output, not what one request may generate.",
+    }],
 }
 
 # Image input: every OpenAI, Anthropic and Gemini chat model listed; Mistral's 2512+ general models; no
@@ -108,6 +146,10 @@ def convert(entry: dict[str, Any]) -> dict[str, Any]:
         "cross_checked": entry.get("cross_checked") or [],
         "as_of": str(entry["as_of"]),
     }
+    for fix in FIXES.get(entry["id"], []):
+        section, _, key = fix["field"].rpartition(".")
+        (out[section] if section else out)[key] = copy.deepcopy(fix["value"])  # no YAML anchors between the two
+        out.setdefault("curated_fixes", []).append(fix)
     return out
 
 
