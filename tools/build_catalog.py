@@ -86,6 +86,45 @@ FIXES: dict[str, list[dict[str, Any]]] = {
     }],
 }
 
+# Where the catalog's price differs from genai-prices' (tests/test_catalog_vs_genai_prices.py compares every
+# entry), the catalog's value stands only with a source and a date: each model lists genai-prices' differing values
+# per rate, why the catalog's are right, and what backs them. Written into the entry as `genai_prices`.
+GENAI_PRICES: dict[str, dict[str, Any]] = {
+    "claude-sonnet-4-5": {
+        "differences": {"input": [6.0], "output": [22.5], "cached_input": [0.6], "cache_write": [7.5]},
+        "why": "genai-prices keeps the retired 1M-context beta's >200K tier for historical usage; the 200K window "
+               "makes it unreachable now.",
+        "source": "https://platform.claude.com/docs/en/release-notes/overview (1M beta retired 2026-04-30; "
+                  "requests over 200K tokens are rejected)",
+        "as_of": "2026-11-28",
+    },
+    "magistral-medium-latest": {
+        "differences": {"input": [2.0], "output": [5.0], "cached_input": [2.0], "cache_write": [2.0]},
+        "why": "genai-prices' magistral-medium record is Magistral Medium 1.x (deprecated 2026-05-22); the alias "
+               "now serves the Medium 3.5 line at 1.50 / 0.15 cached / 7.50.",
+        "source": "litellm 1.110.2 cost map (its source link: the Mistral Medium 3.5 model card); ../shared/data "
+                  "SOURCES.md conflict table",
+        "as_of": "2026-11-25",
+    },
+    "deepseek-chat": {
+        "differences": {"input": [0.27], "output": [1.1], "cached_input": [0.07], "cache_write": [0.27]},
+        "why": "Retired alias kept only to price old runs; genai-prices' card predates DeepSeek V3.2's price cut "
+               "(its prices were checked 2025-07-12).",
+        "source": "litellm 1.110.2 cost map (V3.2-era https://api-docs.deepseek.com/quick_start/pricing)",
+        "as_of": "2026-11-25",
+    },
+    "deepseek-reasoner": {
+        "differences": {"input": [0.55], "output": [2.19], "cached_input": [0.14], "cache_write": [0.55]},
+        "why": "Retired alias kept only to price old runs; genai-prices' card predates DeepSeek V3.2's price cut "
+               "(its prices were checked 2025-07-12).",
+        "source": "litellm 1.110.2 cost map (V3.2-era https://api-docs.deepseek.com/quick_start/pricing)",
+        "as_of": "2026-11-25",
+    },
+    "gpt-6.2-astra": {"unknown": "Released 2026-11-17, after genai-prices 0.2.3's data."},
+    "gpt-6.2-sol": {"unknown": "Released 2026-11-17, after genai-prices 0.2.3's data."},
+    "glm-4.7-flash": {"unknown": "Z.ai's free model; genai-prices lists only the paid GLM-4.7-FlashX."},
+}
+
 # Image input: every OpenAI, Anthropic and Gemini chat model listed; Mistral's 2512+ general models; no
 # DeepSeek or listed GLM text model (protocols.md §4-6).
 NO_VISION = {"codestral-2508", "magistral-medium-latest", "mistral-large-4"}
@@ -146,6 +185,8 @@ def convert(entry: dict[str, Any]) -> dict[str, Any]:
         "cross_checked": entry.get("cross_checked") or [],
         "as_of": str(entry["as_of"]),
     }
+    if entry["id"] in GENAI_PRICES:
+        out["genai_prices"] = GENAI_PRICES[entry["id"]]
     for fix in FIXES.get(entry["id"], []):
         section, _, key = fix["field"].rpartition(".")
         (out[section] if section else out)[key] = copy.deepcopy(fix["value"])  # no YAML anchors between the two
