@@ -106,7 +106,8 @@ class CompareView(w.VBox):  # type: ignore[misc]
         self.results = list(rows)
         failed = sum(1 for r in rows if r["error_type"])
         total = sum(r["cost_usd"] or 0 for r in rows)
-        summary = f"{len(rows)} run(s), {failed} failed · total cost ${total:.6f}"
+        unknown = any(r["cost_usd"] is None and not r["error_type"] for r in rows)  # a model without a price
+        summary = f"{len(rows)} run(s), {failed} failed · total cost " + ("unknown" if unknown else f"${total:.6f}")
         self.summary.value = f"<div style='{_SMALL}'>{summary}</div>"
         return self.results
 
