@@ -52,11 +52,6 @@ def external_pricing(provider: str, model_name: str) -> Pricing | None:
     return to_pricing(model, f"genai-prices {_version()}: {found.id}/{model.id}")
 
 
-def genai_prices_version() -> str | None:
-    """The installed genai-prices version, or None when it is not installed."""
-    return _version() if _snapshot() is not None else None
-
-
 @functools.cache
 def _snapshot() -> DataSnapshot | None:
     try:
@@ -133,4 +128,4 @@ def _utc_hhmm(value: time) -> str:
     return value.strftime("%H:%M")
 
 
-__all__ = ["PROVIDER_IDS", "external_pricing", "genai_prices_version", "to_pricing"]
+__all__ = ["PROVIDER_IDS", "external_pricing", "to_pricing"]
