@@ -205,9 +205,10 @@ class BaseLLM(ABC):
         return replace(chunk, usage=self.price_usage(chunk.usage or TokenUsage(estimated=True), at))
 
     def price_usage(self, usage: TokenUsage, at: datetime | None = None) -> TokenUsage:
-        """Cost of usage at this instance's price (LLMConfig.pricing, else the catalog's)."""
-        pricing = self._pricing()
-        return pricing.price(usage, at) if pricing is not None else usage
+        """Cost of usage at this instance's price (LLMConfig.pricing, else the catalog's); unpriced when none."""
+        from llmkit.pricing import apply_pricing
+
+        return apply_pricing(self._pricing(), usage, at)
 
     # ----- sync conveniences -------------------------------------------------------------------------
     def send_user_message_sync(self, content: str, images: Sequence[ImageInput | Image] | None = None,

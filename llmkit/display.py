@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 
 
 def format_usd(value: object) -> str:
-    return f"${float(str(value)):.6f}"
+    """A cost in USD; None is an unknown price (no price card for the model), never shown as $0."""
+    return "unknown" if value is None else f"${float(str(value)):.6f}"
 
 
 def usage_line(usage: TokenUsage) -> str:

@@ -110,6 +110,8 @@ class TokenUsage:
     `output_tokens` includes `reasoning_tokens`.
     `saved_cost` is what a cache hit would have cost (its `total_cost` is 0).
     `estimated` is True when a server reported no usage and llmkit counted the tokens itself.
+    `priced` is False when no price is known for the model: every cost is then None, never a made-up $0, and a
+    sum that includes such a usage is unpriced too (a total with an unknown part is not a known total).
     """
 
     input_tokens: int = 0
@@ -117,11 +119,12 @@ class TokenUsage:
     reasoning_tokens: int = 0
     cached_input_tokens: int = 0
     cache_write_tokens: int = 0
-    input_cost: Decimal = Decimal(0)
-    output_cost: Decimal = Decimal(0)
-    total_cost: Decimal = Decimal(0)
-    saved_cost: Decimal = Decimal(0)
+    input_cost: Decimal | None = Decimal(0)
+    output_cost: Decimal | None = Decimal(0)
+    total_cost: Decimal | None = Decimal(0)
+    saved_cost: Decimal | None = Decimal(0)
     estimated: bool = False
+    priced: bool = True
 
     @property
     def total_tokens(self) -> int:
@@ -131,9 +134,17 @@ class TokenUsage:
         if not isinstance(other, TokenUsage):
             return NotImplemented
         values: dict[str, Any] = {}
+        priced = self.priced and other.priced
         for f in fields(self):
             a, b = getattr(self, f.name), getattr(other, f.name)
-            values[f.name] = (a or b) if f.name == "estimated" else a + b
+            if f.name == "estimated":
+                values[f.name] = a or b
+            elif f.name == "priced":
+                values[f.name] = priced
+            elif f.name.endswith("_cost"):
+                values[f.name] = a + b if priced else None
+            else:
+                values[f.name] = a + b
         return TokenUsage(**values)
 
     def __radd__(self, other: Any) -> TokenUsage:
@@ -143,9 +154,12 @@ class TokenUsage:
 
     def as_cached(self) -> TokenUsage:
         """The usage of a cache hit: same tokens, nothing charged, the would-have-been cost kept aside."""
+        if not self.priced:  # what it would have cost is unknown: every cost stays None
+            return self
         zero = _ZERO
         return TokenUsage(self.input_tokens, self.output_tokens, self.reasoning_tokens, self.cached_input_tokens,
-                          self.cache_write_tokens, zero, zero, zero, self.total_cost + self.saved_cost, self.estimated)
+                          self.cache_write_tokens, zero, zero, zero,
+                          (self.total_cost or zero) + (self.saved_cost or zero), self.estimated)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: (str(v) if isinstance(v, Decimal) else v)
@@ -156,7 +170,8 @@ class TokenUsage:
         kwargs: dict[str, Any] = {}
         for f in fields(cls):
             if f.name in data:
-                kwargs[f.name] = Decimal(str(data[f.name])) if f.name.endswith("_cost") else data[f.name]
+                value = data[f.name]
+                kwargs[f.name] = Decimal(str(value)) if f.name.endswith("_cost") and value is not None else value
         return cls(**kwargs)
 
     def __str__(self) -> str:

@@ -6,8 +6,11 @@ Rules (the same for every provider, after the adapters have normalised the count
   input rate when none), the rest at the input rate.
 - `output_tokens` counts every generated token, reasoning included; all are billed at the output rate.
 - A tier (`above_input_tokens`) re-prices the whole request when its prompt is larger than the threshold.
-- A dated price change applies to requests made on or after its `effective` date.
+- A dated price change applies to requests made on or after its `effective` date; when it carries its own tiers
+  they replace the card's tiers from that date on.
 - An off-peak schedule (DeepSeek) bills requests made outside the peak windows at the off-peak rates.
+- No price card at all (`apply_pricing(None, ...)`) is not $0: the usage comes back `priced=False` with its
+  costs None, so totals and reports cannot mistake an unknown price for a free call.
 All arithmetic is Decimal, per million tokens.
 """
 
@@ -56,8 +59,11 @@ class Tier:
 
 @dataclass(frozen=True, slots=True)
 class PriceChange:
+    """New rates from `effective` on; `tiers` None keeps the card's tiers, a tuple (even empty) replaces them."""
+
     effective: date
     rates: Rates
+    tiers: tuple[Tier, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,15 +129,16 @@ class Pricing:
 
     def rates_for(self, input_tokens: int, at: datetime | None = None) -> Rates:
         """The rates that apply to one request of this prompt size made at this time."""
-        rates = self.rates
+        rates, tiers = self.rates, self.tiers
         if self.changes or self.off_peak:
             at = at or datetime.now(timezone.utc)
             for change in self.changes:
                 if at.date() >= change.effective:
                     rates = change.rates
+                    tiers = tiers if change.tiers is None else change.tiers
             if self.off_peak and self.off_peak.is_off_peak(at):
                 rates = self.off_peak.rates
-        for tier in self.tiers:  # ascending thresholds: the last one exceeded wins
+        for tier in tiers:  # ascending thresholds: the last one exceeded wins
             if input_tokens > tier.above_input_tokens:
                 rates = tier.rates
         return rates
@@ -143,7 +150,7 @@ class Pricing:
                                          usage.cache_write_tokens, usage.output_tokens)
         return TokenUsage(usage.input_tokens, usage.output_tokens, usage.reasoning_tokens, usage.cached_input_tokens,
                           usage.cache_write_tokens, input_cost, output_cost, input_cost + output_cost,
-                          usage.saved_cost, usage.estimated)
+                          usage.saved_cost if usage.saved_cost is not None else Decimal(0), usage.estimated, True)
 
     def with_overrides(self, rates: Rates) -> Pricing:
         return replace(self, rates=rates, tiers=(), changes=(), off_peak=None)
@@ -164,13 +171,26 @@ def _costs(rates: Rates, input_tokens: int, cached_input_tokens: int, cache_writ
     return input_cost, Decimal(output_tokens) * rates.output / MILLION
 
 
+def apply_pricing(pricing: Pricing | None, usage: TokenUsage, at: datetime | None = None) -> TokenUsage:
+    """`usage` with its costs: priced by the card, or marked unpriced (costs None) when there is no card."""
+    return pricing.price(usage, at) if pricing is not None else unpriced(usage)
+
+
+def unpriced(usage: TokenUsage) -> TokenUsage:
+    """The same token counts with no known cost: `priced=False`, every cost None."""
+    return TokenUsage(usage.input_tokens, usage.output_tokens, usage.reasoning_tokens, usage.cached_input_tokens,
+                      usage.cache_write_tokens, None, None, None, None, usage.estimated, False)
+
+
 def estimate_cost(pricing: Pricing | None, input_tokens: int, output_tokens: int) -> Decimal:
     """Cost of a hypothetical request, for dry runs and budget checks."""
     if pricing is None:
         return Decimal(0)
-    return pricing.price(TokenUsage(input_tokens=input_tokens, output_tokens=output_tokens)).total_cost
+    input_cost, output_cost = _costs(pricing.rates_for(input_tokens), input_tokens, 0, 0, output_tokens)
+    return input_cost + output_cost
 
 
 FREE = Pricing.simple(0, 0, 0, source="local runtime: free unless LLMConfig.pricing is set")
 
-__all__: Sequence[str] = ["FREE", "OffPeak", "PriceChange", "Pricing", "Rates", "Tier", "estimate_cost"]
+__all__: Sequence[str] = ["FREE", "OffPeak", "PriceChange", "Pricing", "Rates", "Tier", "apply_pricing",
+                          "estimate_cost", "unpriced"]

@@ -46,6 +46,23 @@ CASES = [
      "0.3", "0.3"),
     ("zhipu cached", "glm-5", {"input_tokens": 1_000_000, "cached_input_tokens": 500_000, "output_tokens": 0},
      WEDNESDAY_NOON, "0.6", "0"),  # 500K x 1.0 + 500K x 0.2
+    # catalog fixes (issue 13): long-context tiers bill cache writes at their own doubled / 5x rate
+    ("gpt-6.2 tier cache write", "gpt-6.2-sol", {"input_tokens": 300_000, "cache_write_tokens": 10_000},
+     WEDNESDAY_NOON, "1.21", "0"),  # whole request above 272K: 290K x 4.00 + 10K writes x 5.00 (not 4.00)
+    ("gpt-6 astra tier cache write", "gpt-6-astra", {"input_tokens": 300_000, "cache_write_tokens": 100_000},
+     WEDNESDAY_NOON, "6.5", "0"),  # 200K x 20 + 100K x 25
+    ("haiku 5.5 tier cache write", "claude-haiku-5-5",
+     {"input_tokens": 120_000, "cache_write_tokens": 20_000, "output_tokens": 0}, WEDNESDAY_NOON,
+     "0.0625", "0"),  # 100K x 0.50 + 20K x 0.625 (not 0.50)
+    ("glm-4.5-air cached input", "glm-4.5-air", {"input_tokens": 1_000_000, "cached_input_tokens": 500_000},
+     WEDNESDAY_NOON, "0.115", "0"),  # 500K x 0.20 + 500K x 0.03
+    ("mistral-large-4 launch price", "mistral-large-4", {"input_tokens": 1_000_000, "output_tokens": 1_000_000},
+     datetime(2026, 10, 10, 12, tzinfo=timezone.utc), "0.68", "2.09"),
+    ("mistral-large-4 list price from 2026-10-20", "mistral-large-4",
+     {"input_tokens": 1_000_000, "output_tokens": 1_000_000}, datetime(2026, 10, 25, 12, tzinfo=timezone.utc),
+     "1.36", "4.18"),
+    ("mistral-large-4 from 2026-10-29", "mistral-large-4", {"input_tokens": 1_000_000, "output_tokens": 1_000_000},
+     WEDNESDAY_NOON, "0.7", "2.1"),
     ("mock illustrative", "oracle:mock", {"input_tokens": 1_000_000, "output_tokens": 1_000_000}, WEDNESDAY_NOON,
      "0.5", "1.5"),
 ]
@@ -85,3 +102,18 @@ def test_usage_adds_and_cache_hit_costs_nothing() -> None:
     assert sum([a, b]) == total
     hit = a.as_cached()
     assert hit.total_cost == 0 and hit.saved_cost == Decimal("0.1") and hit.input_tokens == 10
+
+
+def test_gemini_4_argon_max_output_is_one_request_not_the_window() -> None:
+    model = LLMFactory.get_model("gemini-4-argon")
+    assert model.context_window == 1_048_576 and model.max_output_tokens == 65_536
+    assert model.parameters["max_tokens"]["maximum"] == 65_536
+
+
+def test_every_catalog_fix_names_its_source_and_date() -> None:
+    from llmkit.catalog import catalog_entries
+
+    fixes = {e["id"]: e["curated_fixes"] for e in catalog_entries() if e.get("curated_fixes")}
+    assert set(fixes) == {"gemini-4-argon", "glm-4.5-air", "mistral-large-4"}
+    for fix in (f for entry in fixes.values() for f in entry):
+        assert fix["source"] and fix["as_of"] and fix["why"]

@@ -185,5 +185,6 @@ class OpenAIChatLLM(HTTPLLM):
             output_tokens=as_int(usage.get("completion_tokens")),
             reasoning_tokens=first_int(usage, self.profile.reasoning_token_paths),
             cached_input_tokens=first_int(usage, self.profile.cached_token_paths),
+            cache_write_tokens=first_int(usage, self.profile.cache_write_token_paths),
         )
         return with_reasoning_estimate(counts, reasoning)

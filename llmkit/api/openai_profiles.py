@@ -55,6 +55,7 @@ class OpenAIProfile:
     reasoning_system_role: str | None = None  # role of the system prompt for reasoning models ("developer")
     reasoning_fields: tuple[str, ...] = ("reasoning_content", "reasoning")  # message/delta fields with thinking
     cached_token_paths: tuple[tuple[str, ...], ...] = (("prompt_tokens_details", "cached_tokens"),)
+    cache_write_token_paths: tuple[tuple[str, ...], ...] = (("prompt_tokens_details", "cache_write_tokens"),)
     reasoning_token_paths: tuple[tuple[str, ...], ...] = (("completion_tokens_details", "reasoning_tokens"),)
     passthrough_params: tuple[str, ...] = ("reasoning_effort",)  # extra_params sent top-level as they are
     thinking_switch: WireSwitch | None = None  # how `thinking_enabled` goes on the wire; None: never sent

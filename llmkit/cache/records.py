@@ -109,7 +109,7 @@ _USAGE_FIELDS = {f.name: f.name.endswith("_cost") for f in dataclasses.fields(To
 def _usage(data: dict[str, Any]) -> TokenUsage:
     """TokenUsage.from_dict without per-call introspection: costs back to Decimal, unknown keys (a newer
     llmkit's fields) ignored, missing ones left at their defaults."""
-    kwargs: dict[str, Any] = {k: (Decimal(str(v)) if _USAGE_FIELDS[k] else v)
+    kwargs: dict[str, Any] = {k: (Decimal(str(v)) if _USAGE_FIELDS[k] and v is not None else v)
                               for k, v in data.items() if k in _USAGE_FIELDS}
     return TokenUsage(**kwargs)
 

@@ -177,7 +177,7 @@ def format_plan(p: Any) -> str:
     table = [["model", "config", "rows", "est_input_tokens", "est_output_tokens", "est_cost_usd", "price"]]
     for (model, label), est in p.estimates().items():
         m = next(x for x in p.models if x.identifier == model)
-        price = "-" if m.pricing is None else f"${m.pricing.rates.input}/${m.pricing.rates.output} per Mtok" + (
+        price = "unknown" if m.pricing is None else f"${m.pricing.rates.input}/${m.pricing.rates.output} per Mtok" + (
             " (illustrative)" if m.pricing.illustrative else "")
         if any(v.unavailable for v in p.variants if v.model.identifier == model and v.label == label):
             price += " [unavailable now]"

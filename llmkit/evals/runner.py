@@ -54,8 +54,9 @@ class RunOptions:
     progress: bool | None = None  # None: show when stderr is a terminal
 
 
-def _cost(value: Decimal) -> str:
-    return format(value, "f")
+def _cost(value: Decimal | None) -> str | None:
+    """A Decimal string on disk; None (no known price) is null in the row and NaN in the DataFrame."""
+    return None if value is None else format(value, "f")
 
 
 def _float(value: float | None) -> float | None:
@@ -144,7 +145,7 @@ class SweepRunner:
             row = await self.run_task(task)
         finally:
             self.inflight -= task.estimate_usd
-        self.spent += Decimal(row["cost_usd"])
+        self.spent += Decimal(row["cost_usd"] or 0)  # the cap can only count known prices
         self.writer.write(row)
         self.summary.add(row)
         self.done += 1

@@ -9,6 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 
+def _known(value: Any) -> bool:
+    """A cost that is known: not None (unpriced model) and not NaN (the same, read back from a DataFrame)."""
+    return value is not None and value == value
+
+
 @dataclass
 class Tally:
     rows: int = 0
@@ -16,6 +21,7 @@ class Tally:
     cached: int = 0
     cost_usd: Decimal = Decimal(0)
     saved_usd: Decimal = Decimal(0)
+    unpriced: int = 0  # answered rows whose model has no known price: left out of cost_usd, never counted as $0
     latency_sum: float = 0.0
     latency_n: int = 0
     output_tokens: int = 0
@@ -28,8 +34,11 @@ class Tally:
             self.errors += 1
         if row.get("cached"):
             self.cached += 1
-        self.cost_usd += Decimal(str(row.get("cost_usd") or 0))
-        self.saved_usd += Decimal(str(row.get("saved_cost_usd") or 0))
+        cost, saved = row.get("cost_usd", 0), row.get("saved_cost_usd", 0)
+        if not _known(cost):
+            self.unpriced += 1
+        self.cost_usd += Decimal(str(cost or 0)) if _known(cost) else Decimal(0)
+        self.saved_usd += Decimal(str(saved or 0)) if _known(saved) else Decimal(0)
         latency = row.get("latency_s")
         if latency is not None and not row.get("error_type"):
             self.latency_sum += float(latency)
@@ -68,15 +77,21 @@ class RunSummary:
 
     @property
     def cost_usd(self) -> Decimal:
+        """The known part of the cost; `unpriced_models` names the models whose cost is unknown."""
         return sum((t.cost_usd for t in self.tallies.values()), Decimal(0))
+
+    @property
+    def unpriced_models(self) -> list[str]:
+        return list(dict.fromkeys(m for (m, _), t in self.tallies.items() if t.unpriced))
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "status": self.status, "planned_rows": self.planned_rows, "rows": self.rows, "errors": self.errors,
-            "not_run": self.not_run, "cost_usd": str(self.cost_usd), "message": self.message,
+            "not_run": self.not_run, "cost_usd": str(self.cost_usd), "unpriced_models": self.unpriced_models,
+            "message": self.message,
             "per_variant": [
                 {"model": m, "config_label": c, "rows": t.rows, "errors": t.errors, "cached": t.cached,
-                 "cost_usd": str(t.cost_usd), "saved_cost_usd": str(t.saved_usd)}
+                 "cost_usd": None if t.unpriced else str(t.cost_usd), "saved_cost_usd": str(t.saved_usd)}
                 for (m, c), t in self.tallies.items()
             ],
         }
@@ -91,7 +106,7 @@ class RunSummary:
             latency = f"{t.latency_sum / t.latency_n:.3f}" if t.latency_n else "-"
             scores = [f"{t.score_sum[k] / t.score_n[k]:.3f}" if t.score_n.get(k) else "-" for k in score_keys]
             lines.append([model, label, str(t.rows), str(t.errors), str(t.cached), latency,
-                          f"{t.cost_usd:.6f}", *scores])
+                          "unknown" if t.unpriced else f"{t.cost_usd:.6f}", *scores])
         widths = [max(len(r[i]) for r in lines) for i in range(len(header))]
         return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
                          for r in lines)
@@ -102,6 +117,9 @@ class RunSummary:
         if self.not_run:
             head += f", {self.not_run} not run"
         parts = [head]
+        if self.unpriced_models:
+            parts.append(f"no price known for {', '.join(self.unpriced_models)}: their cost is unknown and not in "
+                         "the total (set LLMConfig.pricing, or install llmkit[prices])")
         if self.message:
             parts.append(self.message)
         if self.tallies:

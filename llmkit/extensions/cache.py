@@ -111,7 +111,7 @@ class ResponseCacheExtension:
 
     def _usage_of_hit(self, llm: BaseLLM, answer: CachedAnswer) -> tuple[TokenUsage, str]:
         """The stored token counts re-priced at this client's price (what the call would cost now; a model
-        with no known price keeps the stored cost), then as_cached(): 0 charged, the cost moved to saved_cost.
+        with no known price stays unpriced, costs None), then as_cached(): 0 charged, the cost moved to saved_cost.
 
         Memoised per entry: prices depend only on the stored usage, the price objects and the UTC minute (dated
         changes, off-peak windows), so the same usage, prices and minute give the same result."""

@@ -56,7 +56,8 @@ class TokenUsageTrackingExtension:
         return pd.DataFrame(
             [
                 {"model": r.model, "at": r.at, "cached": r.cached, "latency_s": r.latency_s,
-                 **{k: (float(v) if k.endswith("_cost") else v) for k, v in r.usage.to_dict().items()}}
+                 **{k: (float(v if v is not None else "nan") if k.endswith("_cost") else v)
+                    for k, v in r.usage.to_dict().items()}}
                 for r in self.records
             ]
         )

@@ -106,7 +106,8 @@ class CompareView(w.VBox):  # type: ignore[misc]
         self.results = list(rows)
         failed = sum(1 for r in rows if r["error_type"])
         total = sum(r["cost_usd"] or 0 for r in rows)
-        summary = f"{len(rows)} run(s), {failed} failed · total cost ${total:.6f}"
+        unknown = any(r["cost_usd"] is None and not r["error_type"] for r in rows)  # a model without a price
+        summary = f"{len(rows)} run(s), {failed} failed · total cost " + ("unknown" if unknown else f"${total:.6f}")
         self.summary.value = f"<div style='{_SMALL}'>{summary}</div>"
         return self.results
 
@@ -179,8 +180,8 @@ class CompareView(w.VBox):  # type: ignore[misc]
         return {"output": response.content, "reasoning": response.reasoning,
                 "finish_reason": response.finish_reason, "latency_s": response.latency_s,
                 "ttft_s": response.ttft_s, "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
-                "reasoning_tokens": usage.reasoning_tokens, "cost_usd": float(usage.total_cost),
-                "cached": response.cached}
+                "reasoning_tokens": usage.reasoning_tokens,
+                "cost_usd": None if usage.total_cost is None else float(usage.total_cost), "cached": response.cached}
 
     @staticmethod
     def _text_html(content: str, reasoning: str) -> str:

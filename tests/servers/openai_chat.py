@@ -413,6 +413,8 @@ class OpenAIChatProtocol:
             )
         else:
             usage["prompt_tokens_details"] = {"cached_tokens": r.cached_tokens}
+            if name == "openai" and r.cache_write_tokens:
+                usage["prompt_tokens_details"]["cache_write_tokens"] = r.cache_write_tokens
         if name != "zhipu":
             details: dict[str, int] = {"reasoning_tokens": r.reasoning_tokens}
             if name == "openai":

@@ -5,7 +5,9 @@ Rules (identical for every protocol, so tests can predict them):
 - input tokens = whitespace-separated words in every message text plus the system prompt, as sent;
 - output tokens = words in the visible answer (after any max-token truncation);
 - reasoning tokens = 7 (the words of ``REASONING_TEXT``) whenever the answer carries reasoning;
-- cached input tokens = 4 (capped at the input) whenever ``[cached]`` appears anywhere in the prompt.
+- cached input tokens = 4 (capped at the input) whenever ``[cached]`` appears anywhere in the prompt;
+- cache-write tokens = 3 (capped at the uncached input) whenever ``[cache_write]`` appears (servers whose protocol
+  reports writes: OpenAI ``prompt_tokens_details.cache_write_tokens``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ SCENARIO_TAG = re.compile(r"\[scenario:([a-z_]+)\]")
 REASONING_TEXT = "The user wants me to echo it."
 REASONING_TOKENS = 7
 CACHED_TOKENS = 4
+CACHE_WRITE_TOKENS = 3
 SIGNATURE = "c2lnbmF0dXJlLWZyb20tbG9vcGJhY2s="
 
 
@@ -60,6 +63,10 @@ class Prompt:
     def cached(self) -> bool:
         return any("[cached]" in t for t in self.texts)
 
+    @property
+    def cache_write(self) -> bool:
+        return any("[cache_write]" in t for t in self.texts)
+
 
 @dataclass
 class Reply:
@@ -70,6 +77,7 @@ class Reply:
     reasoning_tokens: int
     cached_tokens: int
     truncated: bool
+    cache_write_tokens: int = 0
 
     @property
     def all_output_tokens(self) -> int:
@@ -83,14 +91,16 @@ def make_reply(prompt: Prompt, *, reasoning: bool, max_tokens: int | None = None
     truncated = max_tokens is not None and 0 <= max_tokens < len(words)
     if truncated:
         text = " ".join(words[: max(max_tokens or 0, 0)])
+    cached = min(CACHED_TOKENS, prompt.input_tokens) if prompt.cached else 0
     return Reply(
         text=text,
         reasoning=REASONING_TEXT if reasoning else None,
         input_tokens=prompt.input_tokens,
         output_tokens=count_words(text),
         reasoning_tokens=REASONING_TOKENS if reasoning else 0,
-        cached_tokens=min(CACHED_TOKENS, prompt.input_tokens) if prompt.cached else 0,
+        cached_tokens=cached,
         truncated=truncated,
+        cache_write_tokens=min(CACHE_WRITE_TOKENS, prompt.input_tokens - cached) if prompt.cache_write else 0,
     )
 
 
