@@ -249,7 +249,11 @@ async def arun(spec: SpecSource | None = None, *, output: str | Path | None = No
     )
     started = datetime.now(timezone.utc).isoformat()
     if resume is None:
-        run_dir.mkdir(parents=True, exist_ok=False)
+        try:
+            run_dir.mkdir(parents=True, exist_ok=False)
+        except OSError as exc:
+            raise SpecError(f"output {run_dir.parent}: cannot create the run directory ({exc.strerror or exc}); "
+                            "choose another --output or `output:` in the spec") from None
         manifest = _manifest(run_id, plan_, spec_file, options, started, cache_option)
         _write_prompts(run_dir / PROMPTS_FILE, plan_)
     prior = latest_rows(run_dir) if resume is not None else {}

@@ -34,8 +34,43 @@ class PromptRow:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
+def decode_text(data: bytes, path: Path) -> str:
+    """UTF-8 text (a BOM is dropped); anything else is a PromptFileError naming the line of the first bad byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise PromptFileError(f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at column {column}); "
+                              "save the file as UTF-8") from None
+
+
+def _unencodable(value: Any, name: str) -> str | None:
+    """The field holding a string that UTF-8 cannot encode (a lone surrogate such as JSON's "\\ud800"), if any."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"{name!r} holds a lone surrogate (U+{ord(value[exc.start]):04X}) at character {exc.start + 1}"
+        return None
+    children: Iterable[tuple[Any, Any]] = ()
+    if isinstance(value, Mapping):
+        children = value.items()
+    elif isinstance(value, (list, tuple)):
+        children = enumerate(value)
+    for key, child in children:
+        child_name = f"{name}.{key}" if name else str(key)
+        found = _unencodable(key, child_name) or _unencodable(child, child_name)
+        if found:
+            return found
+    return None
+
+
 def prompt_from_mapping(data: Mapping[str, Any], position: int, where: str) -> PromptRow:
     """Build a PromptRow from a dict (a JSONL object, a CSV row or an inline spec item)."""
+    problem = _unencodable(data, "")
+    if problem:
+        raise PromptFileError(f"{where}: {problem}, which cannot be written as UTF-8; fix or remove that text")
     prompt = data.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         raise PromptFileError(f"{where}: each prompt needs a non-empty 'prompt' string (columns: "
@@ -78,7 +113,7 @@ def load_prompt_file(path: Path) -> list[PromptRow]:
     """Read a .jsonl / .json / .csv prompt file."""
     suffix = path.suffix.lower()
     try:
-        text = path.read_text("utf-8-sig")
+        text = decode_text(path.read_bytes(), path)
     except OSError as exc:
         raise PromptFileError(f"{path}: cannot read prompt file ({exc.strerror})") from None
     rows: list[PromptRow] = []

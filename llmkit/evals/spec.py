@@ -20,13 +20,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from llmkit.config import LLMConfig
 from llmkit.errors import ConfigurationError
-from llmkit.evals.prompts import PromptFileError, PromptRow, check_unique, prompt_from_mapping
+from llmkit.evals.prompts import PromptFileError, PromptRow, check_unique, decode_text, prompt_from_mapping
 from llmkit.evals.scorers import parse_scorer
 from llmkit.evals.yamlmarks import MarkedDict, load_marked, locate
 from llmkit.models import LLMProvider, LLMRuntime
@@ -34,6 +34,11 @@ from llmkit.models import LLMProvider, LLMRuntime
 
 class SpecError(ConfigurationError):
     """A spec that cannot run; `str()` is one line: `file:line: field: problem (what is allowed)`."""
+
+
+_Slots = Annotated[int, Field(ge=1, le=4096)]
+_Rpm = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+MAX_SPEC_BYTES = 2 << 20  # a spec is settings; prompts in the megabytes belong in a data file
 
 
 class _Strict(BaseModel):
@@ -76,15 +81,15 @@ class ConcurrencySpec(_Strict):
     key -> int with an optional "*"), `per_model` by identifier. Local runtimes default to 2 per host."""
 
     default: int = Field(default=8, ge=1, le=4096)
-    per_host: int | dict[str, int] | None = None
-    per_model: dict[str, int] = Field(default_factory=dict)
+    per_host: _Slots | dict[str, _Slots] | None = None
+    per_model: dict[str, _Slots] = Field(default_factory=dict)
 
 
 class RateLimitSpec(_Strict):
     """Requests per minute, per host (int for every host, or a mapping with optional "*") and per model."""
 
-    per_host: float | dict[str, float] | None = None
-    per_model: float | dict[str, float] | None = None
+    per_host: _Rpm | dict[str, _Rpm] | None = None
+    per_model: _Rpm | dict[str, _Rpm] | None = None
 
 
 class PromptSpec(_Strict):
@@ -105,7 +110,7 @@ class EvalSpec(_Strict):
     prompts: str | list[PromptSpec]
     repeats: int = Field(default=1, ge=1, le=10_000)
     scorers: list[str | dict[str, Any]] = Field(default_factory=list)
-    concurrency: int | ConcurrencySpec = 8
+    concurrency: _Slots | ConcurrencySpec = 8
     rate_limits: RateLimitSpec | None = None
     max_cost_usd: Decimal | None = Field(default=None, ge=0)
     cache: bool | str = False
@@ -181,8 +186,20 @@ _ALLOWED_FIELDS: dict[str, str] = {
 }
 
 
+def _errors(exc: ValidationError) -> list[Any]:
+    """pydantic's errors, with an LLMConfig's own errors (raised from its __init__) at their full location."""
+    out: list[Any] = []
+    for err in exc.errors():
+        cause = getattr(err.get("ctx", {}).get("error"), "__cause__", None)
+        if err["type"] == "value_error" and isinstance(cause, ValidationError):
+            out += [{**inner, "loc": (*err["loc"], *inner["loc"])} for inner in cause.errors()]
+        else:
+            out.append(err)
+    return out
+
+
 def _format_error(path: Path | None, raw: Any, exc: ValidationError) -> str:
-    errors = exc.errors()
+    errors = _errors(exc)
     err = max(errors, key=lambda e: (len(locate(raw, e["loc"])[1]), e["type"] != "string_type"))
     loc = list(err["loc"])
     line, found = locate(raw, loc)
@@ -244,9 +261,14 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> SpecFile:
         return parse_spec(dict(source), None)
     path = Path(source)
     try:
-        text = path.read_text("utf-8")
+        if path.stat().st_size > MAX_SPEC_BYTES:
+            raise SpecError(f"{path}: the spec is larger than {MAX_SPEC_BYTES >> 20} MB; put prompts in a data "
+                            "file (prompts: file.jsonl)")
+        text = decode_text(path.read_bytes(), path)
     except OSError as exc:
         raise SpecError(f"{path}: cannot read spec ({exc.strerror or exc})") from None
+    except PromptFileError as exc:
+        raise SpecError(exc.message) from None
     try:
         data = load_marked(text)
     except yaml.YAMLError as exc:
