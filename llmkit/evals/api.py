@@ -198,8 +198,7 @@ def _write_prompts(path: Path, plan_: Plan) -> None:
 
     with open(path, "w", encoding="utf-8") as f:
         for p in plan_.prompts:
-            f.write(json.dumps({"id": p.id, "prompt": p.prompt, "system": p.system, "expected": p.expected,
-                                "metadata": dict(p.metadata)}, ensure_ascii=False, default=str) + "\n")
+            f.write(json.dumps(p.record(), ensure_ascii=False, default=str) + "\n")
 
 
 async def arun(spec: SpecSource | None = None, *, output: str | Path | None = None,

@@ -3,7 +3,9 @@
     name: quickstart
     models: ["echo:mock", {runtime: ollama}, "reasoner-*:mock"]
     configs: [{label: default}, {label: hot, temperature: 0.9}, {label: think, extra_params: {reasoning_effort: high}}]
-    prompts: quickstart.jsonl        # or an inline list of {id, prompt, system, expected, metadata}
+    prompts: quickstart.jsonl        # or an inline list of {id, prompt, system, expected, metadata, messages, images}
+    #        or {file: qa.csv | hf: NAME, config, split, columns: {id: qid, prompt: question}, template, limit,
+    #            shuffle} — see llmkit.evals.datasets
     repeats: 2
     scorers: [contains, {regex: "\\\\bParis\\\\b"}, {python: "mypkg.scoring:judge"}]
     concurrency: {default: 8, per_host: 2, per_model: {"gpt-4o": 4}}   # or just: 8
@@ -26,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from llmkit.config import LLMConfig
 from llmkit.errors import ConfigurationError
+from llmkit.evals.datasets import DatasetSpec, load_dataset_prompts
 from llmkit.evals.prompts import PromptFileError, PromptRow, check_unique, decode_text, prompt_from_mapping
 from llmkit.evals.scorers import parse_scorer
 from llmkit.evals.yamlmarks import MarkedDict, load_marked, locate
@@ -94,10 +97,12 @@ class RateLimitSpec(_Strict):
 
 class PromptSpec(_Strict):
     id: str | int | None = None
-    prompt: str
+    prompt: str | None = None
     system: str | None = None
     expected: Any = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    messages: list[dict[str, Any]] | None = None
+    images: list[str] | None = None
 
 
 class EvalSpec(_Strict):
@@ -107,7 +112,7 @@ class EvalSpec(_Strict):
     description: str | None = None
     models: list[str | ModelSelector] = Field(min_length=1)
     configs: list[ConfigSpec] = Field(default_factory=lambda: [ConfigSpec(label="default")], min_length=1)
-    prompts: str | list[PromptSpec]
+    prompts: str | list[PromptSpec] | DatasetSpec
     repeats: int = Field(default=1, ge=1, le=10_000)
     scorers: list[str | dict[str, Any]] = Field(default_factory=list)
     concurrency: _Slots | ConcurrencySpec = 8
@@ -182,7 +187,8 @@ _ALLOWED_FIELDS: dict[str, str] = {
     "models": "a model id, a glob like 'reasoner-*:mock', or {runtime, provider, pattern, include_unavailable}",
     "concurrency": "an int, or {default, per_host, per_model}",
     "rate_limits": "per_host, per_model (requests per minute)",
-    "prompts": "a file path, or a list of {id, prompt, system, expected, metadata}",
+    "prompts": "a file path, {file | hf, config, split, columns, template, limit, shuffle}, or a list of "
+               "{id, prompt, system, expected, metadata, messages, images}",
 }
 
 
@@ -200,7 +206,7 @@ def _errors(exc: ValidationError) -> list[Any]:
 
 def _format_error(path: Path | None, raw: Any, exc: ValidationError) -> str:
     errors = _errors(exc)
-    err = max(errors, key=lambda e: (len(locate(raw, e["loc"])[1]), e["type"] != "string_type"))
+    err = max(errors, key=lambda e: (len(locate(raw, e["loc"])[1]), not str(e["type"]).endswith("_type")))
     loc = list(err["loc"])
     line, found = locate(raw, loc)
     where = f"{path or '<spec>'}:{line}" if line else str(path or "<spec>")
@@ -240,11 +246,13 @@ def _load_prompts(spec_file: SpecFile) -> list[PromptRow]:
     from llmkit.evals.prompts import load_prompt_file, resolve_prompt_path
 
     prompts = spec_file.spec.prompts
+    base = spec_file.path.parent if spec_file.path else None
     try:
         if isinstance(prompts, str):
-            base = spec_file.path.parent if spec_file.path else None
             return load_prompt_file(resolve_prompt_path(prompts, base))
-        rows = [prompt_from_mapping(p.model_dump(), i, spec_file.where("prompts", i - 1))
+        if isinstance(prompts, DatasetSpec):
+            return load_dataset_prompts(prompts, base, spec_file.where)
+        rows = [prompt_from_mapping(p.model_dump(exclude_none=True), i, spec_file.where("prompts", i - 1), base)
                 for i, p in enumerate(prompts, 1)]
         return check_unique(rows, spec_file.where("prompts"))
     except PromptFileError as exc:
