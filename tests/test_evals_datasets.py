@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -194,3 +195,26 @@ def test_resume_keeps_messages_and_metadata(tmp_path: Path) -> None:
     assert saved[0]["messages"][1] == {"role": "assistant", "content": "b"} and saved[0]["metadata"] == {"level": 2}
     resumed = ev.run(resume=result.run_dir, progress=False)
     assert resumed.status == "completed" and resumed.plan.prompts[0].messages == result.plan.prompts[0].messages
+
+
+@pytest.mark.parametrize("template", [
+    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    "{{ 'x' * 1000000000 }}",
+    "{{ 2 ** 100000000 }}",
+    "{% for i in range(90000) %}{{ question }}{% endfor %}",
+])
+def test_templates_cannot_hang_or_fill_memory(tmp_path: Path, template: str) -> None:
+    _qa(tmp_path)
+    with pytest.raises(SpecError, match="SecurityError: the template"):
+        load_spec(_spec(tmp_path, {"file": "qa.csv", "template": template}))
+
+
+@pytest.mark.parametrize(("name", "content", "fragment"), [
+    ("long.csv", "id,prompt\n1," + "x" * 200_000 + "\n", "long.csv:2: cannot read this CSV line"),
+    ("deep.jsonl", '{"prompt": ' + "[" * 100_000 + "]" * 100_000 + "}\n", "deep.jsonl:1: JSON nested too deeply"),
+    ("wide.csv", "id,prompt\n1,hi,extra\n", "wide.csv:2: 1 more field(s) than the header's 2 columns"),
+])
+def test_malformed_data_files_are_spec_errors(tmp_path: Path, name: str, content: str, fragment: str) -> None:
+    (tmp_path / name).write_text(content, "utf-8")
+    with pytest.raises(SpecError, match=re.escape(fragment)):
+        load_spec(_spec(tmp_path, name))

@@ -65,6 +65,8 @@ def _jsonl(path: Path, text: str) -> list[Record]:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
             raise PromptFileError(f"{path}:{number}: invalid JSON ({exc.msg}); one object per line") from None
+        except RecursionError:
+            raise PromptFileError(f"{path}:{number}: JSON nested too deeply to read") from None
         if not isinstance(data, dict):
             raise PromptFileError(f"{path}:{number}: expected a JSON object with id, prompt, ...")
         records.append(Record(f"{path}:{number}", data))
@@ -76,6 +78,8 @@ def _json(path: Path, text: str) -> list[Record]:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PromptFileError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise PromptFileError(f"{path}: JSON nested too deeply to read") from None
     if not isinstance(items, list):
         raise PromptFileError(f"{path}: expected a JSON list of objects with id, prompt, ...")
     return [Record(f"{path}[{i}]", item if isinstance(item, dict) else {}) for i, item in enumerate(items)]
@@ -86,12 +90,16 @@ def _csv(path: Path, text: str, delimiter: str) -> list[Record]:
     if not reader.fieldnames:
         raise PromptFileError(f"{path}:1: the file needs a header line naming its columns")
     records = []
-    for row in reader:
-        extra = row.pop(None, None)  # type: ignore[call-overload]  # a line with more fields than the header
-        if extra:
-            raise PromptFileError(f"{path}:{reader.line_num}: {len(extra)} more field(s) than the header's "
-                                  f"{len(reader.fieldnames)} columns")
-        records.append(Record(f"{path}:{reader.line_num}", dict(row)))
+    try:
+        for row in reader:
+            extra = row.pop(None, None)  # type: ignore[call-overload]  # a line with more fields than the header
+            if extra:
+                raise PromptFileError(f"{path}:{reader.line_num}: {len(extra)} more field(s) than the header's "
+                                      f"{len(reader.fieldnames)} columns")
+            records.append(Record(f"{path}:{reader.line_num}", dict(row)))
+    except csv.Error as exc:  # e.g. a field over csv's 128 KB limit
+        raise PromptFileError(f"{path}:{reader.line_num + 1}: cannot read this CSV line ({exc}); long prompts belong "
+                              "in JSONL or Parquet") from None
     return records
 
 

@@ -9,7 +9,8 @@
 
 - `columns` maps llmkit's names (id, prompt, expected, system, messages, images) to the dataset's; every other
   column goes into the row's metadata and so into result rows as `meta_<column>`.
-- `template` is Jinja2 in its sandbox (StrictUndefined): any column by its own name; its text is the row's prompt.
+- `template` is Jinja2 in its sandbox (StrictUndefined, bounded: llmkit.evals.templates): any column by its own
+  name; its text is the row's prompt.
   A template naming a column the data lacks is a spec error at the template's line, listing the columns there are.
 - Ids default to the 1-based position in the file, taken before shuffling, so a row keeps its id whatever the
   seed or limit. `shuffle: SEED` permutes rows with `random.Random(SEED)`; `limit` then keeps the first N. A
@@ -109,29 +110,29 @@ def _mapped(data: dict[str, Any], columns: dict[ColumnRole, str]) -> dict[str, A
 
 
 def _template(text: str, available: list[str], where: Where) -> Callable[[Record], str]:
-    """A sandboxed Jinja2 template, checked against the data's columns before any row is rendered."""
+    """A sandboxed Jinja2 template (llmkit.evals.templates), checked against the data's columns before any row."""
     try:
-        from jinja2 import StrictUndefined, TemplateError, meta
-        from jinja2.sandbox import SandboxedEnvironment
+        from jinja2 import TemplateError
+
+        from llmkit.evals.templates import BoundedSandbox
     except ImportError:
         raise PromptFileError(f"{where('prompts', 'template')}: templates need Jinja2: "
                               "pip install 'llmkit[evals]'") from None
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    env = BoundedSandbox()
     try:
-        parsed = env.parse(text)
+        unknown = sorted(env.columns_used(text) - set(available))
+        template = env.from_string(text)
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
         raise PromptFileError(f"{where('prompts', 'template')}: template syntax error"
                               f"{f' on its line {line}' if line else ''}: {exc}") from None
-    unknown = sorted(meta.find_undeclared_variables(parsed) - set(available) - set(env.globals))
     if unknown and available:
         raise PromptFileError(f"{where('prompts', 'template')}: the template uses column {unknown[0]!r}, which the "
                               f"data does not have; available: {', '.join(available)}")
-    template = env.from_string(parsed)
 
     def render(record: Record) -> str:
         try:
-            return template.render(record.data)
+            return env.render(template, record.data)
         except Exception as exc:  # UndefinedError, the sandbox's SecurityError, a TypeError inside an expression
             raise PromptFileError(f"{where('prompts', 'template')}: cannot render {record.where} "
                                   f"({type(exc).__name__}: {exc}); columns there: {', '.join(record.data)}") from None
