@@ -218,3 +218,13 @@ def test_malformed_data_files_are_spec_errors(tmp_path: Path, name: str, content
     (tmp_path / name).write_text(content, "utf-8")
     with pytest.raises(SpecError, match=re.escape(fragment)):
         load_spec(_spec(tmp_path, name))
+
+
+def test_the_example_trivia_spec_runs_and_groups_by_metadata(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    result = ev.run(root / "evals" / "trivia.yaml", output=tmp_path / "runs", progress=False)
+    df = result.load()
+    assert result.status == "completed" and len(df) == 3 * 12
+    assert df["prompt"].str.startswith("Answer the ").all() and df["meta_difficulty"].notna().all()
+    oracle = df[df["model"] == "oracle:mock"].groupby("meta_category")["score_contains"].mean()
+    assert oracle["geography"] == 1.0 and oracle["history"] == 0.0
