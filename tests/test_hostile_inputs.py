@@ -124,3 +124,8 @@ def test_llmconfig_bad_value_raises_config_validation_error() -> None:
     with pytest.raises(ConfigValidationError, match="temprature"):
         LLMConfig(temprature=0.5)  # type: ignore[call-arg]
     assert LLMConfig(temperature=1.5).temperature == 1.5
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_an_endless_spec_source_is_read_only_up_to_the_bound(tmp_path: Path) -> None:
+    _assert_usage_error(_run(Path("/dev/zero"), tmp_path), "/dev/zero", "larger than")

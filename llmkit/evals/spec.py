@@ -269,10 +269,12 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> SpecFile:
         return parse_spec(dict(source), None)
     path = Path(source)
     try:
-        if path.stat().st_size > MAX_SPEC_BYTES:
+        with open(path, "rb") as f:
+            data = f.read(MAX_SPEC_BYTES + 1)  # bounded: a device or a huge file cannot fill memory
+        if len(data) > MAX_SPEC_BYTES:
             raise SpecError(f"{path}: the spec is larger than {MAX_SPEC_BYTES >> 20} MB; put prompts in a data "
                             "file (prompts: file.jsonl)")
-        text = decode_text(path.read_bytes(), path)
+        text = decode_text(data, path)
     except OSError as exc:
         raise SpecError(f"{path}: cannot read spec ({exc.strerror or exc})") from None
     except PromptFileError as exc:
