@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from llmkit.errors import ConfigValidationError
 
@@ -53,6 +53,14 @@ class LLMConfig(BaseModel):
     max_retries: int | None = Field(default=None, ge=0, le=20, description="Retries on 429/5xx/connection errors")
     extra_params: dict[str, Any] = Field(default_factory=dict, description="Model-specific parameters")
 
+    def __init__(self, **data: Any) -> None:
+        """As pydantic's, but a bad value raises ConfigValidationError (llmkit's error tree), not ValidationError;
+        its `__cause__` keeps pydantic's errors so a spec can point at the field's line."""
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _config_error(exc) from exc
+
     @field_validator("stop", mode="before")
     @classmethod
     def _stop_as_list(cls, value: Any) -> Any:
@@ -79,16 +87,18 @@ class LLMConfig(BaseModel):
 
 def config_from_mapping(data: Mapping[str, Any]) -> LLMConfig:
     """Build an LLMConfig from user data, turning pydantic errors into ConfigValidationError."""
-    from pydantic import ValidationError
-
     try:
         return LLMConfig.model_validate(dict(data))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}" for err in exc.errors()
-        )
-        allowed = ", ".join(LLMConfig.model_fields)
-        raise ConfigValidationError(f"Invalid LLMConfig: {problems}", hint=f"LLMConfig fields are: {allowed}") from None
+        raise _config_error(exc) from None
+
+
+def _config_error(exc: ValidationError) -> ConfigValidationError:
+    problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}" for err in exc.errors())
+    first = exc.errors()[0]["loc"] if exc.errors() else ()
+    allowed = ", ".join(LLMConfig.model_fields)
+    return ConfigValidationError(f"Invalid LLMConfig: {problems}", key=str(first[0]) if first else None,
+                                 hint=f"LLMConfig fields are: {allowed}")
 
 
 def effective_max_tokens(model: LLMModel, config: LLMConfig) -> int | None:

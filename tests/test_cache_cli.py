@@ -89,3 +89,50 @@ def test_runs_as_a_module(tmp_path: Path) -> None:
     assert cleared.returncode == 0 and "Removed 3 entries" in cleared.stdout
     bad = subprocess.run([sys.executable, "-m", "llmkit.cache", "frobnicate"], capture_output=True, text=True)
     assert bad.returncode == 2 and "usage:" in bad.stderr
+
+
+# ----- issue 16.9: a corrupt cache says how to remove it, and --force removes it ---------------------------------
+def _corrupt_database(directory: Path) -> None:
+    fill(directory)
+    (directory / "cache.db").write_bytes(b"this is not an SQLite database at all" * 100)
+    for suffix in ("-wal", "-shm"):
+        (directory / f"cache.db{suffix}").unlink(missing_ok=True)
+
+
+def test_clear_on_a_corrupt_cache_says_how_to_remove_it(tmp_path: Path) -> None:
+    cache_dir = tmp_path / "c"
+    _corrupt_database(cache_dir)
+    result = subprocess.run([sys.executable, "-m", "llmkit.cache", "clear", "--dir", str(cache_dir)],
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    error = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error) == 1 and "cannot open" in error[0] and "not a database" in error[0]
+    assert f"python -m llmkit.cache clear --force --dir {cache_dir}" in error[0]
+    assert (cache_dir / "cache.db").exists()  # nothing deleted without --force
+
+
+def test_clear_force_removes_a_corrupt_cache_and_only_its_files(tmp_path: Path) -> None:
+    cache_dir = tmp_path / "c"
+    cache_dir.mkdir()
+    big = CachedAnswer.from_response("b" * 64, CompleteResponse("x" * 100_000, usage=TokenUsage(1, 1)))
+    assert ResponseCache(cache_dir).put(big)  # large values live in diskcache's value folders
+    value_folders = [p for p in cache_dir.iterdir() if p.is_dir()]
+    assert value_folders
+    (cache_dir / "notes.txt").write_text("mine")
+    (cache_dir / "ab").mkdir()
+    (cache_dir / "ab" / "keep.txt").write_text("not a cache value")
+    _corrupt_database(cache_dir)
+    result = subprocess.run([sys.executable, "-m", "llmkit.cache", "clear", "--force", "--dir", str(cache_dir)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Removed the unreadable cache" in result.stdout
+    assert sorted(p.name for p in cache_dir.iterdir()) == ["ab", "notes.txt"]
+    assert not any(folder.exists() for folder in value_folders)
+    fresh = ResponseCache(cache_dir)  # the cache works again in the same directory
+    assert fresh.put(big) and fresh.get(big.key) == big and fresh.stats().entries == 1
+
+
+def test_clear_force_on_a_healthy_cache_is_a_normal_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fill(tmp_path)
+    assert main(["clear", "--force", "--dir", str(tmp_path)]) == 0
+    assert "Removed 3 entries" in capsys.readouterr().out

@@ -1,7 +1,9 @@
-"""`python -m llmkit.cache stats|clear [--older-than 7d] [--dir DIR]`: inspect or empty the response cache.
+"""`python -m llmkit.cache stats|clear [--older-than 7d] [--force] [--dir DIR]`: inspect or empty the response cache.
 
-Exit codes: 0 done, 1 the cache directory could not be opened, 2 usage error (argparse's convention).
-A directory that does not exist is reported as empty and is not created.
+Exit codes: 0 done, 1 the cache directory could not be opened (or is read-only, for clear), 2 usage error
+(argparse's convention). A directory that does not exist is reported as empty and is not created.
+`clear --force` deletes the files of a cache that cannot be opened (a corrupt database): only diskcache's files
+(`cache.db*`, its two-hex-digit value folders) and llmkit's marker, never anything else in the directory.
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from llmkit.cache.memory import MARKER_NAME
+from llmkit.cache.readonly import DBNAME
 from llmkit.cache.store import CacheStats, ResponseCache, default_cache_dir
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -61,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             sub.add_argument("--older-than", type=parse_duration, default=None, metavar="DURATION",
                              help="only entries stored longer ago than this, e.g. 7d, 12h, 30m")
+            sub.add_argument("--force", action="store_true",
+                             help="if the cache cannot be opened (corrupt), delete its files; it is recreated on use")
     return parser
 
 
@@ -78,7 +85,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     cache = ResponseCache(directory)
     if not cache.usable:
-        print(f"error: cannot open the cache at {directory} (see the warning above)", file=sys.stderr)
+        if args.command == "clear" and args.force:
+            return _remove_files(directory)
+        fix = f"; if it is corrupt, delete it with: python -m llmkit.cache clear --force --dir {directory}" \
+            if args.command == "clear" or (directory / DBNAME).is_file() else ""
+        print(f"error: cannot open the cache at {directory} ({cache.open_error}){fix}", file=sys.stderr)
+        return 1
+    if args.command == "clear" and cache.read_only:
+        print(f"error: the cache at {directory} is read-only for this user; clear it as a user who may write "
+              "there", file=sys.stderr)
         return 1
     try:
         if args.command == "stats":
@@ -90,6 +105,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         cache.close()
     return 0
+
+
+def _remove_files(directory: Path) -> int:
+    """Delete the files of a cache that cannot be opened (see the module docstring)."""
+    targets = [p for p in directory.iterdir() if p.name.startswith(DBNAME) or p.name == MARKER_NAME]
+    targets += [p for p in directory.iterdir() if _is_value_folder(p)]
+    if not any(p.name == DBNAME for p in targets):
+        print(f"error: {directory} holds no {DBNAME}; it is not a cache that --force can remove", file=sys.stderr)
+        return 1
+    try:
+        for path in targets:
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    except OSError as exc:
+        print(f"error: cannot delete {exc.filename} ({exc.strerror}); remove the cache directory by hand",
+              file=sys.stderr)
+        return 1
+    print(f"Removed the unreadable cache at {directory} ({len(targets)} files and folders); a new one is created "
+          "on next use")
+    return 0
+
+
+def _is_value_folder(path: Path) -> bool:
+    """diskcache keeps large values in `xx/yy/<hex>.val` (two hex digits per folder)."""
+    if not (path.is_dir() and re.fullmatch(r"[0-9a-f]{2}", path.name)):
+        return False
+    return all(p.is_dir() or p.suffix == ".val" for p in path.rglob("*"))
 
 
 def _human(seconds: float) -> str:

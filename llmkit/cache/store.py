@@ -6,6 +6,8 @@ Why it looks like this:
 - Every disk operation is wrapped: a corrupt entry, a directory that cannot be created or became read-only,
   a locked database or any other diskcache error is reported with a `CacheWarning` and treated as a miss (or
   a skipped write). The cache can make a run faster; it must never make it fail or answer wrongly.
+- A directory this process can read but not write (a shared cache, a read-only mount) is opened read-only
+  (`readonly.ReadOnlyCache`): hits are served, new answers and hit counts are not stored, one warning says so.
 - Values are `records.encode` bytes (JSON behind a checksum); diskcache stores bytes as raw BLOBs, and the
   Disk below refuses to unpickle anything, so opening someone else's cache directory cannot run code.
 - Hit/miss counts are kept in memory and added to two counter keys at most once a second (and on close or
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import logging
 import os
 import threading
@@ -103,6 +106,8 @@ class ResponseCache:
         self._timeout = timeout
         self._backend: Any = backend
         self._unusable = False
+        self.read_only = False  # set when the directory can be read but not written (see _open_read_only)
+        self.open_error: str | None = None  # why the directory could not be opened at all
         self._lock = threading.Lock()
         self._pending = {HITS_KEY: 0, MISSES_KEY: 0}
         self._last_flush = time.monotonic()
@@ -130,13 +135,32 @@ class ResponseCache:
                     self._backend = diskcache.Cache(str(self.directory), timeout=self._timeout,
                                                     disk=_json_only_disk(), **settings)
                 except Exception as exc:
-                    self._unusable = True
-                    warn_cache(f"Response cache disabled: cannot open {self.directory} ({type(exc).__name__}: {exc})")
+                    self._backend = self._open_read_only(exc)
+                    self._unusable = self._backend is None
             if self._backend is not None and not self._marked:
                 with contextlib.suppress(OSError):  # a read-only directory: entries are then read from disk only
                     self._memory.ensure_marker()
                 self._marked = True
         return self._backend
+
+    def _open_read_only(self, error: Exception) -> Any:
+        """A directory we may read but not write still serves hits (one warning); anything else disables the cache."""
+        reason = f"{type(error).__name__}: {error}"
+        if _looks_read_only(self.directory, error):
+            from llmkit.cache.readonly import ReadOnlyCache
+
+            try:
+                backend = ReadOnlyCache(self.directory, _json_only_disk(), self._timeout)
+            except Exception as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+            else:
+                self.read_only = True
+                warn_cache(f"Response cache at {self.directory} is read-only ({error}): serving hits, "
+                           "not storing new answers")
+                return backend
+        self.open_error = reason
+        warn_cache(f"Response cache disabled: cannot open {self.directory} ({reason})")
+        return None
 
     @property
     def usable(self) -> bool:
@@ -172,7 +196,7 @@ class ResponseCache:
     def put(self, answer: CachedAnswer, ttl: float | None = None) -> bool:
         """Store an entry (expiring after ttl seconds if given); False, with a warning, if it could not be."""
         backend = self._open()
-        if backend is None:
+        if backend is None or self.read_only:
             return False
         stamp = self._memory.stamp()
         deadline = time.time() + ttl if ttl is not None else None
@@ -196,7 +220,7 @@ class ResponseCache:
 
     def delete(self, key: str) -> bool:
         backend = self._open()
-        if backend is None:
+        if backend is None or self.read_only:
             return False
         try:
             deleted = bool(backend.delete(key, retry=True))
@@ -245,7 +269,7 @@ class ResponseCache:
         if not any(pending.values()):
             return
         backend = self._open()
-        if backend is None:
+        if backend is None or self.read_only:
             return
         try:
             for key, count in pending.items():
@@ -273,7 +297,7 @@ class ResponseCache:
         """Remove every entry (and the counters), or only entries stored more than older_than_s seconds ago
         (plus unreadable and expired ones, which can never be hits); returns how many entries went."""
         backend = self._open()
-        if backend is None:
+        if backend is None or self.read_only:
             return 0
         if older_than_s is None:
             with self._lock:
@@ -302,6 +326,16 @@ class ResponseCache:
 
     def __repr__(self) -> str:
         return f"ResponseCache({str(self.directory)!r})"
+
+
+def _looks_read_only(directory: Path, error: Exception) -> bool:
+    """The open failed because this process may not write there (permissions, a read-only mount), and there is
+    a database to read."""
+    if not (directory / "cache.db").is_file():
+        return False
+    writable = os.access(directory, os.W_OK) and os.access(directory / "cache.db", os.W_OK)
+    return not writable or "readonly" in str(error) or isinstance(error, PermissionError) or \
+        getattr(error, "errno", None) == errno.EROFS
 
 
 _live_stores: weakref.WeakSet[ResponseCache] = weakref.WeakSet()

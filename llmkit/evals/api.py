@@ -198,8 +198,7 @@ def _write_prompts(path: Path, plan_: Plan) -> None:
 
     with open(path, "w", encoding="utf-8") as f:
         for p in plan_.prompts:
-            f.write(json.dumps({"id": p.id, "prompt": p.prompt, "system": p.system, "expected": p.expected,
-                                "metadata": dict(p.metadata)}, ensure_ascii=False, default=str) + "\n")
+            f.write(json.dumps(p.record(), ensure_ascii=False, default=str) + "\n")
 
 
 async def arun(spec: SpecSource | None = None, *, output: str | Path | None = None,
@@ -249,7 +248,11 @@ async def arun(spec: SpecSource | None = None, *, output: str | Path | None = No
     )
     started = datetime.now(timezone.utc).isoformat()
     if resume is None:
-        run_dir.mkdir(parents=True, exist_ok=False)
+        try:
+            run_dir.mkdir(parents=True, exist_ok=False)
+        except OSError as exc:
+            raise SpecError(f"output {run_dir.parent}: cannot create the run directory ({exc.strerror or exc}); "
+                            "choose another --output or `output:` in the spec") from None
         manifest = _manifest(run_id, plan_, spec_file, options, started, cache_option)
         _write_prompts(run_dir / PROMPTS_FILE, plan_)
     prior = latest_rows(run_dir) if resume is not None else {}

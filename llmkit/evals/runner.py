@@ -177,12 +177,18 @@ class SweepRunner:
             llm.register_extension(capture)
             if prompt.system:
                 llm.configure_system_prompt(prompt.system)
+            for turn in prompt.messages[:-1]:  # a multi-turn row: the history, then its last user turn below
+                if turn["role"] == "user":
+                    llm.add_user_message(turn["content"])
+                else:
+                    llm.add_assistant_message(turn["content"])
+            images = list(prompt.images) or None
             if self.options.stream:
-                async for _ in llm.stream_user_message(prompt.prompt, sample_index=task.repeat):
+                async for _ in llm.stream_user_message(prompt.prompt, images, sample_index=task.repeat):
                     pass
                 response = capture.response
             else:
-                response = await llm.send_user_message(prompt.prompt, sample_index=task.repeat)
+                response = await llm.send_user_message(prompt.prompt, images, sample_index=task.repeat)
         except Exception as exc:  # every failure is a row; the sweep goes on
             error = exc
         finally:
@@ -202,6 +208,7 @@ class SweepRunner:
             "config": variant.config_json, "prompt_id": prompt.id, "prompt": prompt.prompt,
             "expected": _expected_text(prompt.expected), "repeat": task.repeat,
         }
+        row.update({f"meta_{key}": value for key, value in prompt.metadata.items()})
         if response is not None and error is None:
             usage = response.usage
             cached = bool(response.cached)

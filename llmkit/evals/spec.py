@@ -3,7 +3,9 @@
     name: quickstart
     models: ["echo:mock", {runtime: ollama}, "reasoner-*:mock"]
     configs: [{label: default}, {label: hot, temperature: 0.9}, {label: think, extra_params: {reasoning_effort: high}}]
-    prompts: quickstart.jsonl        # or an inline list of {id, prompt, system, expected, metadata}
+    prompts: quickstart.jsonl        # or an inline list of {id, prompt, system, expected, metadata, messages, images}
+    #        or {file: qa.csv | hf: NAME, config, split, columns: {id: qid, prompt: question}, template, limit,
+    #            shuffle} — see llmkit.evals.datasets
     repeats: 2
     scorers: [contains, {regex: "\\\\bParis\\\\b"}, {python: "mypkg.scoring:judge"}]
     concurrency: {default: 8, per_host: 2, per_model: {"gpt-4o": 4}}   # or just: 8
@@ -20,13 +22,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from llmkit.config import LLMConfig
 from llmkit.errors import ConfigurationError
-from llmkit.evals.prompts import PromptFileError, PromptRow, check_unique, prompt_from_mapping
+from llmkit.evals.datasets import DatasetSpec, load_dataset_prompts
+from llmkit.evals.prompts import PromptFileError, PromptRow, check_unique, decode_text, prompt_from_mapping
 from llmkit.evals.scorers import parse_scorer
 from llmkit.evals.yamlmarks import MarkedDict, load_marked, locate
 from llmkit.models import LLMProvider, LLMRuntime
@@ -34,6 +37,11 @@ from llmkit.models import LLMProvider, LLMRuntime
 
 class SpecError(ConfigurationError):
     """A spec that cannot run; `str()` is one line: `file:line: field: problem (what is allowed)`."""
+
+
+_Slots = Annotated[int, Field(ge=1, le=4096)]
+_Rpm = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+MAX_SPEC_BYTES = 2 << 20  # a spec is settings; prompts in the megabytes belong in a data file
 
 
 class _Strict(BaseModel):
@@ -76,23 +84,25 @@ class ConcurrencySpec(_Strict):
     key -> int with an optional "*"), `per_model` by identifier. Local runtimes default to 2 per host."""
 
     default: int = Field(default=8, ge=1, le=4096)
-    per_host: int | dict[str, int] | None = None
-    per_model: dict[str, int] = Field(default_factory=dict)
+    per_host: _Slots | dict[str, _Slots] | None = None
+    per_model: dict[str, _Slots] = Field(default_factory=dict)
 
 
 class RateLimitSpec(_Strict):
     """Requests per minute, per host (int for every host, or a mapping with optional "*") and per model."""
 
-    per_host: float | dict[str, float] | None = None
-    per_model: float | dict[str, float] | None = None
+    per_host: _Rpm | dict[str, _Rpm] | None = None
+    per_model: _Rpm | dict[str, _Rpm] | None = None
 
 
 class PromptSpec(_Strict):
     id: str | int | None = None
-    prompt: str
+    prompt: str | None = None
     system: str | None = None
     expected: Any = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    messages: list[dict[str, Any]] | None = None
+    images: list[str] | None = None
 
 
 class EvalSpec(_Strict):
@@ -102,10 +112,10 @@ class EvalSpec(_Strict):
     description: str | None = None
     models: list[str | ModelSelector] = Field(min_length=1)
     configs: list[ConfigSpec] = Field(default_factory=lambda: [ConfigSpec(label="default")], min_length=1)
-    prompts: str | list[PromptSpec]
+    prompts: str | list[PromptSpec] | DatasetSpec
     repeats: int = Field(default=1, ge=1, le=10_000)
     scorers: list[str | dict[str, Any]] = Field(default_factory=list)
-    concurrency: int | ConcurrencySpec = 8
+    concurrency: _Slots | ConcurrencySpec = 8
     rate_limits: RateLimitSpec | None = None
     max_cost_usd: Decimal | None = Field(default=None, ge=0)
     cache: bool | str = False
@@ -177,13 +187,26 @@ _ALLOWED_FIELDS: dict[str, str] = {
     "models": "a model id, a glob like 'reasoner-*:mock', or {runtime, provider, pattern, include_unavailable}",
     "concurrency": "an int, or {default, per_host, per_model}",
     "rate_limits": "per_host, per_model (requests per minute)",
-    "prompts": "a file path, or a list of {id, prompt, system, expected, metadata}",
+    "prompts": "a file path, {file | hf, config, split, columns, template, limit, shuffle}, or a list of "
+               "{id, prompt, system, expected, metadata, messages, images}",
 }
 
 
+def _errors(exc: ValidationError) -> list[Any]:
+    """pydantic's errors, with an LLMConfig's own errors (raised from its __init__) at their full location."""
+    out: list[Any] = []
+    for err in exc.errors():
+        cause = getattr(err.get("ctx", {}).get("error"), "__cause__", None)
+        if err["type"] == "value_error" and isinstance(cause, ValidationError):
+            out += [{**inner, "loc": (*err["loc"], *inner["loc"])} for inner in cause.errors()]
+        else:
+            out.append(err)
+    return out
+
+
 def _format_error(path: Path | None, raw: Any, exc: ValidationError) -> str:
-    errors = exc.errors()
-    err = max(errors, key=lambda e: (len(locate(raw, e["loc"])[1]), e["type"] != "string_type"))
+    errors = _errors(exc)
+    err = max(errors, key=lambda e: (len(locate(raw, e["loc"])[1]), not str(e["type"]).endswith("_type")))
     loc = list(err["loc"])
     line, found = locate(raw, loc)
     where = f"{path or '<spec>'}:{line}" if line else str(path or "<spec>")
@@ -223,11 +246,13 @@ def _load_prompts(spec_file: SpecFile) -> list[PromptRow]:
     from llmkit.evals.prompts import load_prompt_file, resolve_prompt_path
 
     prompts = spec_file.spec.prompts
+    base = spec_file.path.parent if spec_file.path else None
     try:
         if isinstance(prompts, str):
-            base = spec_file.path.parent if spec_file.path else None
             return load_prompt_file(resolve_prompt_path(prompts, base))
-        rows = [prompt_from_mapping(p.model_dump(), i, spec_file.where("prompts", i - 1))
+        if isinstance(prompts, DatasetSpec):
+            return load_dataset_prompts(prompts, base, spec_file.where)
+        rows = [prompt_from_mapping(p.model_dump(exclude_none=True), i, spec_file.where("prompts", i - 1), base)
                 for i, p in enumerate(prompts, 1)]
         return check_unique(rows, spec_file.where("prompts"))
     except PromptFileError as exc:
@@ -244,9 +269,16 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> SpecFile:
         return parse_spec(dict(source), None)
     path = Path(source)
     try:
-        text = path.read_text("utf-8")
+        with open(path, "rb") as f:
+            data = f.read(MAX_SPEC_BYTES + 1)  # bounded: a device or a huge file cannot fill memory
+        if len(data) > MAX_SPEC_BYTES:
+            raise SpecError(f"{path}: the spec is larger than {MAX_SPEC_BYTES >> 20} MB; put prompts in a data "
+                            "file (prompts: file.jsonl)")
+        text = decode_text(data, path)
     except OSError as exc:
         raise SpecError(f"{path}: cannot read spec ({exc.strerror or exc})") from None
+    except PromptFileError as exc:
+        raise SpecError(exc.message) from None
     try:
         data = load_marked(text)
     except yaml.YAMLError as exc:

@@ -158,7 +158,8 @@ def load(run_dir: str | Path) -> Any:
         for name in row:
             if name.startswith("score_") and name != "score_error" and name not in score_columns:
                 score_columns.append(name)
-    columns = [*COLUMNS, *score_columns, "score_error"]
+    meta_columns = list(dict.fromkeys(name for row in rows for name in row if name.startswith("meta_")))
+    columns = [*COLUMNS, *score_columns, "score_error", *meta_columns]
     frame = pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
     for name, dtype in COLUMNS.items():
         frame[name] = _as_dtype(frame[name], dtype)

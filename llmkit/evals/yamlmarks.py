@@ -2,6 +2,11 @@
 
 PyYAML's SafeLoader forgets node positions once it builds Python objects; this subclass builds dict/list
 subclasses that keep them. Pydantic validates them like plain dicts and lists.
+
+A spec may come from anyone, so the loader also bounds what a small file can cost: nesting deeper than
+`MAX_DEPTH` (PyYAML's composer recurses: 5,000 levels is a RecursionError) and aliases that expand to more than
+`MAX_NODES` nodes (a "billion laughs" file of a few hundred bytes expands to gigabytes once validated) are
+rejected as `yaml.YAMLError`s with a line, before anything is built.
 """
 
 from __future__ import annotations
@@ -32,8 +37,24 @@ class MarkedList(list[Any]):
         self.lines: list[int] = []
 
 
+MAX_DEPTH = 100
+MAX_NODES = 100_000
+
+
 class MarkedLoader(yaml.SafeLoader):
-    """SafeLoader that builds MarkedDict / MarkedList."""
+    """SafeLoader that builds MarkedDict / MarkedList and refuses documents nested deeper than MAX_DEPTH."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep",
+                                                  self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            return super().compose_node(parent, index)  # type: ignore[return-value]
+        finally:
+            self._depth -= 1
 
 
 def _mapping(loader: MarkedLoader, node: yaml.MappingNode) -> MarkedDict:
@@ -61,8 +82,49 @@ MarkedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _s
 
 
 def load_marked(text: str) -> Any:
-    """Parse YAML text into MarkedDict/MarkedList/scalars (raises yaml.YAMLError with a mark on bad syntax)."""
-    return yaml.load(text, Loader=MarkedLoader)  # a SafeLoader subclass: safe
+    """Parse YAML text into MarkedDict/MarkedList/scalars (raises yaml.YAMLError with a mark on bad syntax,
+    too deep a nesting or aliases that expand past MAX_NODES)."""
+    loader = MarkedLoader(text)  # a SafeLoader subclass: safe
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Count the nodes the document has once every alias is expanded; refuse recursive or explosive aliases."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            raise yaml.composer.ComposerError(None, None, "an alias refers to its own anchor (a recursive "
+                                              "structure)", node.start_mark)
+        open_nodes.add(key)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > MAX_NODES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"aliases expand to more than {MAX_NODES:,} values; write the values out or "
+                    "use fewer anchors", node.start_mark)
+        open_nodes.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root)
 
 
 def locate(data: Any, loc: Sequence[Any]) -> tuple[int | None, list[Any]]:
