@@ -8,9 +8,12 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from evals_helpers import write_spec
 
+import llmkit.evals as ev
 from llmkit import LLMFactory, LLMModel, LLMProvider, LLMRuntime, UnknownModelError
 from llmkit.discovery import register_discoverer
 from llmkit.errors import ConfigurationError
@@ -89,6 +92,14 @@ async def test_ainitialize_waits_for_a_hung_host_without_blocking_the_loop(hung_
     started = time.perf_counter()
     await LLMFactory.ainitialize()  # idempotent: no second discovery
     assert time.perf_counter() - started < 0.05
+
+
+async def test_arun_awaits_discovery_without_blocking_the_loop(hung_host: str, tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, models=["oracle:mock"], repeats=1)
+    async with _Ticker() as ticker:
+        result = await ev.arun(spec)
+    assert result.status == "completed" and result.summary.rows == 10
+    assert ticker.worst < 0.3, f"the loop stalled for {ticker.worst:.2f}s"
 
 
 def _model(name: str, host: str) -> LLMModel:
