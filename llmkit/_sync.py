@@ -28,6 +28,15 @@ def background_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
+def in_running_loop() -> bool:
+    """Is an event loop running in this thread (async code, or a Jupyter cell)?"""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion from sync code and return its result."""
     loop = background_loop()

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from llmkit._sync import run_sync
+from llmkit._sync import in_running_loop, run_sync
 from llmkit.backends import get_backend
 from llmkit.config import LLMConfig, config_from_mapping, validate_config
 from llmkit.errors import ConfigurationError, UnknownModelError
@@ -53,14 +53,6 @@ class ResolvedConfig:
 
     model: LLMModel
     config: LLMConfig
-
-
-def _in_running_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 class LLMFactory:
@@ -137,7 +129,7 @@ class LLMFactory:
     @classmethod
     def _may_discover(cls) -> bool:
         """A getter may run discovery for its caller only from sync code with no running loop in this thread."""
-        return not cls._discovered and not _in_running_loop()
+        return not cls._discovered and not in_running_loop()
 
     @classmethod
     def reset(cls) -> None:
