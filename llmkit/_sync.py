@@ -46,7 +46,11 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         running = None
     if running is loop:
         coro.close()
-        raise RuntimeError("run_sync called from llmkit's own background loop; await the coroutine instead")
+        from llmkit.errors import ConfigurationError
+
+        raise ConfigurationError("a sync llmkit call ran on llmkit's own event loop, where it would wait for itself",
+                                 hint="await the async form instead (e.g. await LLMFactory.ainitialize(), "
+                                      "await llm.send_user_message(...))")
     return asyncio.run_coroutine_threadsafe(coro, loop).result()
 
 

@@ -56,7 +56,8 @@ class ResolvedConfig:
 
 
 class LLMFactory:
-    """Class-level registry; see the module docstring for when discovery runs."""
+    """Class-level registry; see the module docstring for when discovery runs. `_models` is replaced, never
+    changed in place, so readers on other threads iterate a stable dict."""
 
     _lock: ClassVar[threading.RLock] = threading.RLock()
     _models: ClassVar[dict[str, LLMModel]] = {}
@@ -90,9 +91,8 @@ class LLMFactory:
         try:
             found = await discover_all()
             with cls._lock:
-                for models in found.values():
-                    for model in models:  # a model the caller registered itself keeps its entry
-                        cls._models.setdefault(model.identifier, model)
+                discovered = {m.identifier: m for models in found.values() for m in models}
+                cls._models = {**discovered, **cls._models}  # a model the caller registered itself keeps its entry
                 cls._discovered = True
         finally:
             with cls._lock:
@@ -122,8 +122,8 @@ class LLMFactory:
 
         with cls._lock:
             if not cls._seeded:
-                for model in [*api_models(), *mock_models()]:
-                    cls._models[model.identifier] = model
+                seeded = {m.identifier: m for m in [*api_models(), *mock_models()]}
+                cls._models = {**cls._models, **seeded}
                 cls._seeded = True
 
     @classmethod
@@ -149,13 +149,13 @@ class LLMFactory:
         """Add or replace a model (e.g. an OpenAI-compatible gateway model with its own price); no I/O."""
         cls._seed()
         with cls._lock:
-            cls._models[model.identifier] = model
+            cls._models = {**cls._models, model.identifier: model}
         return model
 
     @classmethod
     def unregister_model(cls, identifier: str) -> None:
         with cls._lock:
-            cls._models.pop(identifier, None)
+            cls._models = {k: m for k, m in cls._models.items() if k != identifier}
 
     @classmethod
     def list_models(cls, provider: LLMProvider | str | None = None,
@@ -270,15 +270,13 @@ class LLMFactory:
         runtime = LLMRuntime(runtime)
         host = normalise_host(host) if host else None
         found = await discover(runtime, host)
+        def served(m: LLMModel) -> bool:
+            return m.runtime is runtime and (host is None or m.host == host)
+
         with cls._lock:
-            cls._models = {
-                key: m for key, m in cls._models.items()
-                if not (m.runtime is runtime and (host is None or m.host == host))
-            }
-            for model in found:
-                if host is None or model.host == host:
-                    cls._models[model.identifier] = model
-            return sum(1 for m in cls._models.values() if m.runtime is runtime and (host is None or m.host == host))
+            kept = {key: m for key, m in cls._models.items() if not served(m)}
+            cls._models = {**kept, **{m.identifier: m for m in found if served(m)}}
+            return sum(1 for m in cls._models.values() if served(m))
 
     reload_models_async = areload_models  # the earlier name
 

@@ -199,3 +199,13 @@ def test_create_llm_takes_a_resolved_config_as_is() -> None:
     with pytest.raises(ConfigurationError, match="resolved config of reasoner-effort:mock"):
         LLMFactory.create_llm("oracle:mock", resolved)
 
+
+
+def test_a_sync_call_on_llmkits_own_loop_says_to_await_instead() -> None:
+    from llmkit._sync import run_sync
+
+    async def inside() -> None:
+        LLMFactory.ensure_initialized()  # would wait for the loop it runs on
+
+    with pytest.raises(ConfigurationError, match=r"await LLMFactory\.ainitialize\(\)"):
+        run_sync(inside())
