@@ -98,8 +98,8 @@ class LLMFactory:
             with cls._lock:
                 if cls._discovery is mine:
                     cls._discovery = None
-            if not mine.done():
-                mine.set_result(None)  # waiters re-check `_discovered`; after a failure one of them retries
+                if not mine.done():  # (reset() may have released the waiters already)
+                    mine.set_result(None)  # waiters re-check `_discovered`; after a failure one of them retries
 
     @classmethod
     def ensure_initialized(cls) -> None:
@@ -140,8 +140,8 @@ class LLMFactory:
             cls._seeded = False
             cls._discovered = False
             stale, cls._discovery = cls._discovery, None
-        if stale is not None and not stale.done():
-            stale.set_result(None)  # a discovery cut off with its loop must not keep later callers waiting
+            if stale is not None and not stale.done():
+                stale.set_result(None)  # a discovery cut off with its loop must not keep later callers waiting
 
     # ----- registry ----------------------------------------------------------------------------------------
     @classmethod
