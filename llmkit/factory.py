@@ -62,6 +62,7 @@ class LLMFactory:
     _lock: ClassVar[threading.RLock] = threading.RLock()
     _models: ClassVar[dict[str, LLMModel]] = {}
     _model_configs: ClassVar[dict[str, LLMConfig]] = {}
+    _defaults: ClassVar[dict[str, ResolvedConfig]] = {}  # `resolve(id)` with no overrides, kept per model
     _seeded: ClassVar[bool] = False  # packaged API models and MOCK registered
     _discovered: ClassVar[bool] = False  # local runtimes discovered once
     _discovery: ClassVar[concurrent.futures.Future[None] | None] = None  # the discovery in flight, on any loop
@@ -137,6 +138,7 @@ class LLMFactory:
         with cls._lock:
             cls._models = {}
             cls._model_configs = {}
+            cls._defaults = {}
             cls._seeded = False
             cls._discovered = False
             stale, cls._discovery = cls._discovery, None
@@ -210,6 +212,7 @@ class LLMFactory:
         validate_config(model, (model.default_config or LLMConfig()).merged(config))
         with cls._lock:
             cls._model_configs[identifier] = config
+            cls._defaults.pop(identifier, None)
 
     @classmethod
     def get_model_config(cls, identifier: str) -> LLMConfig:
@@ -224,12 +227,23 @@ class LLMFactory:
 
     @classmethod
     def resolve(cls, identifier: str, config: LLMConfig | Mapping[str, Any] | None = None) -> ResolvedConfig:
-        """`resolve_config` kept with its model, for `create_llm` to use without validating again."""
+        """`resolve_config` kept with its model, for `create_llm` to use without validating again. Without
+        overrides the result is kept until the model or its `set_model_config` changes: `create_llm(id)` per call
+        (as a sweep or a benchmark does) validates once."""
         model = cls.get_model(identifier)
+        if config is None:
+            hit = cls._defaults.get(identifier)
+            if hit is not None and hit.model is model:
+                return hit
         override = config if config is None or isinstance(config, LLMConfig) else config_from_mapping(config)
-        merged = cls.get_model_config(identifier).merged(override)
+        defaults = cls._model_configs.get(identifier)
+        merged = (model.default_config or LLMConfig()).merged(defaults).merged(override)
         validate_config(model, merged)
-        return ResolvedConfig(model, merged)
+        resolved = ResolvedConfig(model, merged)
+        with cls._lock:
+            if config is None and cls._model_configs.get(identifier) is defaults:  # not changed meanwhile
+                cls._defaults[identifier] = resolved
+        return resolved
 
     # ----- clients ---------------------------------------------------------------------------------------
     @classmethod

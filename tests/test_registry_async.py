@@ -209,3 +209,14 @@ def test_a_sync_call_on_llmkits_own_loop_says_to_await_instead() -> None:
 
     with pytest.raises(ConfigurationError, match=r"await LLMFactory\.ainitialize\(\)"):
         run_sync(inside())
+
+
+def test_create_llm_without_overrides_follows_model_and_default_changes() -> None:
+    assert LLMFactory.create_llm("oracle:mock").config.temperature is None
+    LLMFactory.set_model_config("oracle:mock", {"temperature": 0.3})
+    assert LLMFactory.create_llm("oracle:mock").config.temperature == 0.3
+    first = LLMFactory.create_llm("echo:mock").model
+    replacement = LLMFactory.register_model(LLMModel(
+        name="echo", provider=first.provider, runtime=first.runtime, backend="mock", metadata={"behaviour": "echo"},
+        default_config=first.default_config))
+    assert LLMFactory.create_llm("echo:mock").model is replacement
