@@ -77,8 +77,8 @@ async def test_getters_inside_a_running_loop_never_wait_for_discovery(hung_host:
             LLMFactory.create_llm(local_id)
         LLMFactory.register_model(_model("gateway-model", "127.0.0.1:7011"))
         elapsed = time.perf_counter() - started
-    assert elapsed < 0.5, f"getters took {elapsed:.2f}s: they waited for discovery"
-    assert ticker.worst < 0.3, f"the loop stalled for {ticker.worst:.2f}s"
+    assert elapsed < 0.75, f"getters took {elapsed:.2f}s: they waited for discovery"
+    assert ticker.worst < 0.75, f"the loop stalled for {ticker.worst:.2f}s"
 
 
 async def test_ainitialize_waits_for_a_hung_host_without_blocking_the_loop(hung_host: str) -> None:
@@ -87,7 +87,7 @@ async def test_ainitialize_waits_for_a_hung_host_without_blocking_the_loop(hung_
         await LLMFactory.ainitialize()
         elapsed = time.perf_counter() - started
     assert 1.0 < elapsed < 4.0  # cut off by the discovery timeout, not hung forever
-    assert ticker.worst < 0.3, f"the loop stalled for {ticker.worst:.2f}s"
+    assert ticker.worst < 0.75, f"the loop stalled for {ticker.worst:.2f}s"
     assert not LLMFactory.list_models(runtime="ollama")  # the hung host served nothing
     started = time.perf_counter()
     await LLMFactory.ainitialize()  # idempotent: no second discovery
@@ -99,7 +99,7 @@ async def test_arun_awaits_discovery_without_blocking_the_loop(hung_host: str, t
     async with _Ticker() as ticker:
         result = await ev.arun(spec)
     assert result.status == "completed" and result.summary.rows == 10
-    assert ticker.worst < 0.3, f"the loop stalled for {ticker.worst:.2f}s"
+    assert ticker.worst < 0.75, f"the loop stalled for {ticker.worst:.2f}s"
 
 
 def _model(name: str, host: str) -> LLMModel:
