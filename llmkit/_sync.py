@@ -28,6 +28,15 @@ def background_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
+def in_running_loop() -> bool:
+    """Is an event loop running in this thread (async code, or a Jupyter cell)?"""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion from sync code and return its result."""
     loop = background_loop()
@@ -37,7 +46,11 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         running = None
     if running is loop:
         coro.close()
-        raise RuntimeError("run_sync called from llmkit's own background loop; await the coroutine instead")
+        from llmkit.errors import ConfigurationError
+
+        raise ConfigurationError("a sync llmkit call ran on llmkit's own event loop, where it would wait for itself",
+                                 hint="await the async form instead (e.g. await LLMFactory.ainitialize(), "
+                                      "await llm.send_user_message(...))")
     return asyncio.run_coroutine_threadsafe(coro, loop).result()
 
 

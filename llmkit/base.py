@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from llmkit._sync import iterate_sync, run_sync
-from llmkit.config import LLMConfig
+from llmkit.config import LLMConfig, effective_pricing
 from llmkit.errors import ConfigurationError, LLMError, StreamError
 from llmkit.extensions.usage import TokenUsageTrackingExtension
 from llmkit.messages import (
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 E = TypeVar("E")
 
+TYPICAL_OUTPUT_TOKENS = 256  # the default output-token estimate (see `BaseLLM.estimate_output_tokens`)
+TYPICAL_REASONING_TOKENS = 1024
+
 
 class BaseLLM(ABC):
     """A conversation with one model; see the module docstring."""
@@ -49,6 +52,14 @@ class BaseLLM(ABC):
         self._usage_tracker = TokenUsageTrackingExtension()
         self._extensions: list[Any] = [self._usage_tracker]
         self._closed = False
+
+    @classmethod
+    def estimate_output_tokens(cls, model: LLMModel, config: LLMConfig, prompt: str) -> int:
+        """A guess at the output tokens one answer bills, for dry runs and budget caps (no call is made):
+        min(max_tokens, 256), or 1024 for reasoning models. A backend that knows better overrides it (MOCK's is
+        exact); for real models treat it as an order of magnitude."""
+        cap = config.max_tokens or model.max_output_tokens or TYPICAL_OUTPUT_TOKENS
+        return min(cap, TYPICAL_REASONING_TOKENS if "reasoning" in model.capabilities else TYPICAL_OUTPUT_TOKENS)
 
     # ----- conversation -------------------------------------------------------------------------------
     @property
@@ -196,7 +207,7 @@ class BaseLLM(ABC):
         )
 
     def _pricing(self) -> Pricing | None:
-        return self.config.pricing.to_pricing() if self.config.pricing else self.model.pricing
+        return effective_pricing(self.model, self.config)
 
     def _priced(self, response: CompleteResponse, at: datetime) -> CompleteResponse:
         return response if response.cached else replace(response, usage=self.price_usage(response.usage, at))

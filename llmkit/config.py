@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -31,10 +32,25 @@ class PricingConfig(BaseModel):
     cached_input_usd_per_mtok: Decimal | None = Field(default=None, ge=0)
 
     def to_pricing(self) -> Pricing:
-        from llmkit.pricing import Pricing
+        return _pricing_of(self)
 
-        return Pricing.simple(self.input_usd_per_mtok, self.output_usd_per_mtok, self.cached_input_usd_per_mtok,
-                              source="LLMConfig.pricing")
+
+@functools.lru_cache(maxsize=256)
+def _pricing_of(override: PricingConfig) -> Pricing:
+    """One Pricing per distinct override (keyed by value: the model is frozen and hashable), so pricing a call
+    builds nothing."""
+    from llmkit.pricing import Pricing
+
+    return Pricing.simple(override.input_usd_per_mtok, override.output_usd_per_mtok,
+                          override.cached_input_usd_per_mtok, source="LLMConfig.pricing")
+
+
+def effective_pricing(model: LLMModel, config: LLMConfig | None) -> Pricing | None:
+    """The price a call is billed at: the config's `pricing` override, else the model's catalog price, else None
+    (unknown). Every place that prices something (clients, cache hits, the eval plan's estimates) asks here."""
+    if config is not None and config.pricing is not None:
+        return config.pricing.to_pricing()
+    return model.pricing
 
 
 class LLMConfig(BaseModel):

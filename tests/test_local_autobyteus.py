@@ -17,8 +17,8 @@ KEY = "ab-test-key-123"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 8
 
 
-def _start(loopback: Loopback, monkeypatch: pytest.MonkeyPatch, generation: int | None,
-           server_generation: int | None = None) -> tuple[AutoByteusServer, str]:
+async def _start(loopback: Loopback, monkeypatch: pytest.MonkeyPatch, generation: int | None,
+                 server_generation: int | None = None) -> tuple[AutoByteusServer, str]:
     server: AutoByteusServer = loopback(AutoByteusServer, generation=server_generation, api_key=KEY)
     monkeypatch.setenv("AUTOBYTEUS_LLM_SERVER_HOSTS", server.base_url)
     monkeypatch.setenv("AUTOBYTEUS_API_KEY", KEY)
@@ -28,12 +28,13 @@ def _start(loopback: Loopback, monkeypatch: pytest.MonkeyPatch, generation: int 
         monkeypatch.delenv("AUTOBYTEUS_PROTOCOL_GENERATION", raising=False)
     else:
         monkeypatch.setenv("AUTOBYTEUS_PROTOCOL_GENERATION", f"{server.host}={generation}")
+    await LLMFactory.ainitialize()  # async code discovers explicitly; getters never do it inside a loop
     return server, f"gpt-5-instant-rpa:autobyteus@{server.host}"
 
 
 async def test_generation_2_is_the_default_and_sends_the_transcript(loopback: Loopback,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    server, model_id = _start(loopback, monkeypatch, None, server_generation=2)
+    server, model_id = await _start(loopback, monkeypatch, None, server_generation=2)
     llm = LLMFactory.create_llm(model_id, {"system_message": "You are helpful."})
     first = await llm.send_user_message("first question")
     second = await llm.send_user_message("second question")
@@ -50,7 +51,7 @@ async def test_generation_2_is_the_default_and_sends_the_transcript(loopback: Lo
 
 async def test_generation_2_attaches_media_only_to_the_current_turn(loopback: Loopback,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    server, model_id = _start(loopback, monkeypatch, 2)
+    server, model_id = await _start(loopback, monkeypatch, 2)
     model = dataclasses.replace(LLMFactory.get_model(model_id), capabilities=frozenset({"vision"}))
     LLMFactory.register_model(model)
     llm = LLMFactory.create_llm(model_id)
@@ -63,7 +64,7 @@ async def test_generation_2_attaches_media_only_to_the_current_turn(loopback: Lo
 
 async def test_generation_1_sends_only_the_latest_user_message(loopback: Loopback,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    server, model_id = _start(loopback, monkeypatch, 1, server_generation=1)
+    server, model_id = await _start(loopback, monkeypatch, 1, server_generation=1)
     llm = LLMFactory.create_llm(model_id)
     await llm.send_user_message("first")
     response = await llm.send_user_message("second")
@@ -74,7 +75,7 @@ async def test_generation_1_sends_only_the_latest_user_message(loopback: Loopbac
 
 @pytest.mark.parametrize("generation", [1, 2])
 async def test_stream_matches_unary(loopback: Loopback, monkeypatch: pytest.MonkeyPatch, generation: int) -> None:
-    _, model_id = _start(loopback, monkeypatch, generation)
+    _, model_id = await _start(loopback, monkeypatch, generation)
     unary = await LLMFactory.create_llm(model_id).send_user_message("stream me please")
     chunks = [c async for c in LLMFactory.create_llm(model_id).stream_user_message("stream me please")]
     assert "".join(c.content for c in chunks) == unary.content == "Echo: stream me please"
@@ -82,14 +83,14 @@ async def test_stream_matches_unary(loopback: Loopback, monkeypatch: pytest.Monk
 
 
 async def test_reasoning_chunks_surface_as_reasoning(loopback: Loopback, monkeypatch: pytest.MonkeyPatch) -> None:
-    _, model_id = _start(loopback, monkeypatch, 2)
+    _, model_id = await _start(loopback, monkeypatch, 2)
     chunks = [c async for c in LLMFactory.create_llm(model_id).stream_user_message("hm [scenario:reasoning]")]
     assert "".join(c.reasoning or "" for c in chunks) == REASONING_TEXT
 
 
 async def test_error_line_is_a_stream_error_with_partial_content(loopback: Loopback,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    _, model_id = _start(loopback, monkeypatch, 2)
+    _, model_id = await _start(loopback, monkeypatch, 2)
     llm = LLMFactory.create_llm(model_id)
     with pytest.raises(StreamError, match="boom") as caught:
         async for _ in llm.stream_user_message("go on [scenario:error_midstream]"):
@@ -98,7 +99,7 @@ async def test_error_line_is_a_stream_error_with_partial_content(loopback: Loopb
 
 
 async def test_cleanup_posts_the_conversation_id(loopback: Loopback, monkeypatch: pytest.MonkeyPatch) -> None:
-    server, model_id = _start(loopback, monkeypatch, 2)
+    server, model_id = await _start(loopback, monkeypatch, 2)
     llm = LLMFactory.create_llm(model_id)
     await llm.send_user_message("hi")
     await llm.cleanup()
@@ -106,8 +107,7 @@ async def test_cleanup_posts_the_conversation_id(loopback: Loopback, monkeypatch
 
 
 async def test_missing_key_names_the_variable(loopback: Loopback, monkeypatch: pytest.MonkeyPatch) -> None:
-    _, model_id = _start(loopback, monkeypatch, 2)
-    LLMFactory.ensure_initialized()
+    _, model_id = await _start(loopback, monkeypatch, 2)
     monkeypatch.delenv("AUTOBYTEUS_API_KEY")
     with pytest.raises(AuthenticationError, match="AUTOBYTEUS_API_KEY"):
         await LLMFactory.create_llm(model_id).send_user_message("hi")

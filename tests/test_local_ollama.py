@@ -18,11 +18,12 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 
 
 @pytest.fixture
-def ollama(loopback: Loopback, monkeypatch: pytest.MonkeyPatch) -> OllamaServer:
+async def ollama(loopback: Loopback, monkeypatch: pytest.MonkeyPatch) -> OllamaServer:
     server: OllamaServer = loopback(OllamaServer)
     monkeypatch.setenv("OLLAMA_HOSTS", server.host)
     monkeypatch.setenv("LMSTUDIO_HOSTS", "none")
     monkeypatch.setenv("OPENAI_COMPATIBLE_HOSTS", "none")
+    await LLMFactory.ainitialize()  # async code discovers explicitly; getters never do it inside a loop
     return server
 
 

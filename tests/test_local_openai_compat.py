@@ -13,12 +13,14 @@ from tests.servers import REASONING_TEXT, OpenAIChatServer
 Loopback = Callable[..., Any]
 
 
-def _serve(loopback: Loopback, monkeypatch: pytest.MonkeyPatch, flavor: str, **kwargs: Any) -> OpenAIChatServer:
+async def _serve(loopback: Loopback, monkeypatch: pytest.MonkeyPatch, flavor: str,
+                 **kwargs: Any) -> OpenAIChatServer:
     server: OpenAIChatServer = loopback(OpenAIChatServer, flavor, **kwargs)
     variable = "LMSTUDIO_HOSTS" if flavor == "lmstudio" else "OPENAI_COMPATIBLE_HOSTS"
     monkeypatch.setenv("LMSTUDIO_HOSTS", "none")
     monkeypatch.setenv("OPENAI_COMPATIBLE_HOSTS", "none")
     monkeypatch.setenv(variable, f"{server.base_url}/v1")
+    await LLMFactory.ainitialize()  # async code discovers explicitly; getters never do it inside a loop
     return server
 
 
@@ -29,7 +31,7 @@ def _serve(loopback: Loopback, monkeypatch: pytest.MonkeyPatch, flavor: str, **k
 ])
 async def test_unary_and_stream_report_the_same_usage(loopback: Loopback, monkeypatch: pytest.MonkeyPatch,
                                                       flavor: str, runtime: str, name: str) -> None:
-    server = _serve(loopback, monkeypatch, flavor)
+    server = await _serve(loopback, monkeypatch, flavor)
     model_id = f"{name}:{runtime}@{server.host}"
     unary = await LLMFactory.create_llm(model_id, {"max_tokens": 50}).send_user_message("say it back")
     chunks = [c async for c in LLMFactory.create_llm(model_id).stream_user_message("say it back")]
@@ -43,7 +45,7 @@ async def test_unary_and_stream_report_the_same_usage(loopback: Loopback, monkey
 @pytest.mark.parametrize(("flavor", "field"), [("llamacpp", "reasoning_content"), ("vllm", "reasoning")])
 async def test_reasoning_fields_surface_as_reasoning(loopback: Loopback, monkeypatch: pytest.MonkeyPatch,
                                                      flavor: str, field: str) -> None:
-    server = _serve(loopback, monkeypatch, flavor)
+    server = await _serve(loopback, monkeypatch, flavor)
     model = LLMFactory.list_models(runtime="openai-compatible")[0]
     unary = await LLMFactory.create_llm(model.identifier).send_user_message("think [scenario:reasoning]")
     chunks = [c async for c in LLMFactory.create_llm(model.identifier).stream_user_message("x [scenario:reasoning]")]
@@ -53,7 +55,7 @@ async def test_reasoning_fields_surface_as_reasoning(loopback: Loopback, monkeyp
 
 async def test_llama_cpp_python_streams_without_usage_so_it_is_estimated(loopback: Loopback,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    server = _serve(loopback, monkeypatch, "llamacpp_python")
+    server = await _serve(loopback, monkeypatch, "llamacpp_python")
     model_id = f"local-model:openai-compatible@{server.host}"
     unary = await LLMFactory.create_llm(model_id).send_user_message("count these words")
     chunks = [c async for c in LLMFactory.create_llm(model_id).stream_user_message("count these words")]

@@ -118,6 +118,24 @@ def test_refresh_button_reloads_the_chosen_local_runtime(fake_ollama: list[list[
     assert picker.value is None and "reloaded ollama: 0 model(s)" in picker.info.value
 
 
+async def test_picker_on_a_running_loop_discovers_and_refreshes_in_the_background(
+        fake_ollama: list[list[LLMModel]]) -> None:
+    tiny = LLMModel(name="tiny:latest", provider=LLMProvider.OTHER, runtime=LLMRuntime.OLLAMA, backend="ollama",
+                    host="127.0.0.1:11434")
+    fake_ollama.extend([[tiny], []])  # found at start-up; then the server goes away
+    picker = ModelPicker()  # like a Jupyter cell: no discovery while the constructor runs
+    assert picker.value in ("echo:mock", "oracle:mock") and picker.pending is not None
+    assert fake_ollama == [[tiny], []]
+    await picker.wait()
+    assert fake_ollama == [[]] and picker.value in ("echo:mock", "oracle:mock")  # the choice is kept
+    picker.runtime.value = "ollama"
+    assert picker.value == "tiny:latest:ollama@127.0.0.1:11434"
+    picker.refresh.click()  # scheduled on the loop
+    assert picker.pending is not None
+    assert await picker.wait() == 0
+    assert picker.value is None and "reloaded ollama: 0 model(s)" in picker.info.value
+
+
 # ----- ConfigForm -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("identifier", "param", "control"), MAPPING_ROWS)
 def test_every_mapping_table_row_renders_as_its_control(identifier: str, param: str, control: type) -> None:

@@ -122,9 +122,7 @@ class MockLLM(BaseLLM):
 
     @classmethod
     def estimate_output_tokens(cls, model: LLMModel, config: LLMConfig, prompt: str) -> int:
-        """The output tokens this model bills for a prompt (exact, failures aside): the planner's dry-run hook.
-
-        Any backend class may define this classmethod; `llmkit.evals` uses it instead of its generic rule."""
+        """The output tokens this model bills for a prompt: exact, failures aside (overrides BaseLLM's guess)."""
         if model.metadata.get("behaviour", "oracle") == "echo":
             content, reasoning = f"Echo: {_FAIL_TAG.sub('', prompt).strip()}", None
         else:

@@ -211,7 +211,7 @@ async def arun(spec: SpecSource | None = None, *, output: str | Path | None = No
     True / a directory = on. See `run` for the sync version."""
     from llmkit.factory import LLMFactory
 
-    LLMFactory.ensure_initialized()
+    await LLMFactory.ainitialize()
     if resume is not None:
         run_dir = Path(resume)
         manifest = read_manifest(run_dir)
@@ -303,9 +303,7 @@ def run(spec: SpecSource | None = None, **kwargs: Any) -> RunResult:
     Jupyter's running loop). Ctrl-C / the notebook's interrupt stops it cleanly and returns the RunResult;
     the run directory stays resumable. Keyword arguments are those of `arun`."""
     from llmkit._sync import background_loop
-    from llmkit.factory import LLMFactory
 
-    LLMFactory.ensure_initialized()  # here, not on the background loop (discovery itself uses run_sync)
     control = RunControl()
     future = asyncio.run_coroutine_threadsafe(arun(spec, control=control, **kwargs), background_loop())
     try:

@@ -4,11 +4,11 @@ should cost, computed without calling any model.
 Estimates (also used by the runner's budget cap):
 - input tokens: `llmkit.tokens.count_message_tokens` over the system prompt (the prompt row's, else the config's
   system_message) and the prompt — exactly what MOCK bills, within ~10-25% of real tokenizers.
-- output tokens: the backend's `estimate_output_tokens(model, config, prompt)` classmethod when it has one (MOCK
-  does; it is exact), else `min(max_tokens, 256)` for ordinary models and `min(max_tokens, 1024)` for models
-  with the `reasoning` capability, where max_tokens is the config's or the model's output cap. A rough guess for
-  real models: treat it as an order of magnitude and cap spending with `max_cost_usd`.
-- cost: the model's price (LLMConfig.pricing, else the catalog's) applied to those tokens.
+- output tokens: the backend's `BaseLLM.estimate_output_tokens(model, config, prompt)`: exact for MOCK, else
+  `min(max_tokens, 256)` for ordinary models and `min(max_tokens, 1024)` for models with the `reasoning`
+  capability, where max_tokens is the config's or the model's output cap. A rough guess for real models: treat
+  it as an order of magnitude and cap spending with `max_cost_usd`.
+- cost: `effective_pricing(model, config)` (LLMConfig.pricing, else the catalog's) applied to those tokens.
 """
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from llmkit.config import LLMConfig
-from llmkit.errors import ConfigValidationError, InvalidIdentifierError, UnknownModelError
+from llmkit.backends import get_backend
+from llmkit.base import BaseLLM
+from llmkit.config import LLMConfig, effective_pricing
+from llmkit.errors import ConfigurationError, ConfigValidationError, InvalidIdentifierError, UnknownModelError
 from llmkit.evals.prompts import PromptRow
 from llmkit.evals.spec import ModelSelector, SpecError, SpecFile
+from llmkit.factory import LLMFactory, ResolvedConfig
 from llmkit.models import LLMModel, LLMRuntime
 from llmkit.tokens import count_message_tokens
-
-DEFAULT_OUTPUT_ESTIMATE = 256
-REASONING_OUTPUT_ESTIMATE = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,7 @@ class Variant:
     config_json: str
     host_key: str
     unavailable: str | None = None  # set only in dry-run plans: why this variant cannot run now
+    resolved: ResolvedConfig | None = None  # model + config validated once, so the runner's create_llm skips it
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,22 +141,16 @@ def estimate_call(variant: Variant, prompt: PromptRow) -> tuple[int, int, Decima
     system = prompt.system or config.system_message
     tokens_in = count_message_tokens([system, prompt.prompt] if system else [prompt.prompt])
     tokens_out = estimate_output_tokens(model, config, prompt.prompt)
-    pricing = config.pricing.to_pricing() if config.pricing else model.pricing
-    return tokens_in, tokens_out, estimate_cost(pricing, tokens_in, tokens_out)
+    return tokens_in, tokens_out, estimate_cost(effective_pricing(model, config), tokens_in, tokens_out)
 
 
 def estimate_output_tokens(model: LLMModel, config: LLMConfig, prompt: str) -> int:
-    from llmkit.backends import get_backend
-
-    cap = config.max_tokens or model.max_output_tokens or DEFAULT_OUTPUT_ESTIMATE
+    """The backend's estimate (`BaseLLM.estimate_output_tokens`); a backend that cannot load gets the default."""
     try:
-        hook = getattr(get_backend(model.backend).load_class(), "estimate_output_tokens", None)
-    except Exception:  # a backend that cannot load still gets the generic estimate
-        hook = None
-    if hook is not None:
-        return int(hook(model, config, prompt))
-    typical = REASONING_OUTPUT_ESTIMATE if "reasoning" in model.capabilities else DEFAULT_OUTPUT_ESTIMATE
-    return min(cap, typical)
+        backend = get_backend(model.backend).load_class()
+    except ConfigurationError:
+        return BaseLLM.estimate_output_tokens(model, config, prompt)
+    return int(backend.estimate_output_tokens(model, config, prompt))
 
 
 def host_key(model: LLMModel) -> str:
@@ -189,8 +184,6 @@ def resolve_models(entries: Sequence[str | ModelSelector], spec_file: SpecFile, 
                    from_cli: bool = False) -> tuple[list[LLMModel], list[str]]:
     """Models named by ids, globs and selectors, in order, de-duplicated; plus notes about empty selectors.
     An unknown explicit id is a SpecError naming its line (or `--models`)."""
-    from llmkit.factory import LLMFactory
-
     registered = LLMFactory.list_models()
     chosen: dict[str, LLMModel] = {}
     notes: list[str] = []
@@ -237,8 +230,6 @@ def build_plan(spec_file: SpecFile, *, models: Sequence[str | ModelSelector] | N
     """Resolve models and configs. `models` overrides the spec's list (CLI --models); `model_ids` pins the
     exact models of an earlier run (resume). A model that cannot be called now (no key) is skipped with the
     reason; with `estimate_unavailable` (dry runs) it stays in the plan, marked, so its cost is estimated."""
-    from llmkit.factory import LLMFactory
-
     spec = spec_file.spec
     notes: list[str] = []
     if model_ids is not None:
@@ -260,14 +251,15 @@ def build_plan(spec_file: SpecFile, *, models: Sequence[str | ModelSelector] | N
                 if not estimate_unavailable:
                     continue
             try:
-                config = LLMFactory.resolve_config(model.identifier, entry.config)
+                checked = LLMFactory.resolve(model.identifier, entry.config)
             except ConfigValidationError as exc:
                 skipped.append(Skipped(model.identifier, entry.label, exc.message))
                 continue
             except Exception as exc:
                 raise SpecError(f"{spec_file.where('configs', index)}: {exc}") from None
+            config = checked.config
             variants.append(Variant(model, entry.label, config, config_json(entry.label, config), host_key(model),
-                                    reason))
+                                    reason, checked))
     return Plan(spec_file, resolved, variants, skipped, list(spec_file.prompts), spec.repeats, notes)
 
 

@@ -2,7 +2,8 @@
 appended to disk the moment it finishes, errors as rows, clean stop on request (Ctrl-C).
 
 Each row is a fresh single-turn conversation: the config is resolved once per model × config (plan), and each
-row constructs the backend class directly (no re-validation), sets the prompt row's system prompt, and streams
+row builds its client with `LLMFactory.create_llm` from that resolved config (no re-validation, the run's shared
+cache extension registered there), sets the prompt row's system prompt, and streams
 the answer with `sample_index=repeat` (so a response cache keeps repeats independent). Streaming gives a real
 TTFT; the final response (usage, cache flag, original latency) is captured by a tiny extension registered last.
 """
@@ -79,7 +80,6 @@ class SweepRunner:
         self.stop_reason: str | None = None
         self.stop_message: str | None = None
         self._limiters = LimiterSet(options.limits)
-        self._classes: dict[str, type[BaseLLM]] = {}
         self._workers: list[asyncio.Task[None]] = []
         self._bar: Any = None
         self._last_postfix = 0.0
@@ -153,13 +153,10 @@ class SweepRunner:
         return True
 
     def _llm(self, variant: Variant) -> BaseLLM:
-        cls = self._classes.get(variant.model.backend)
-        if cls is None:
-            from llmkit.backends import get_backend
+        from llmkit.factory import LLMFactory
 
-            cls = get_backend(variant.model.backend).load_class()
-            self._classes[variant.model.backend] = cls
-        return cls(variant.model, variant.config)
+        return LLMFactory.create_llm(variant.model.identifier, variant.resolved or variant.config,
+                                     cache=self.options.cache)
 
     async def run_task(self, task: Task) -> dict[str, Any]:
         """One call, turned into one row (an error becomes an error row)."""
@@ -172,8 +169,6 @@ class SweepRunner:
         llm: BaseLLM | None = None
         try:
             llm = self._llm(variant)
-            if self.options.cache is not None:
-                llm.register_extension(self.options.cache)
             llm.register_extension(capture)
             if prompt.system:
                 llm.configure_system_prompt(prompt.system)

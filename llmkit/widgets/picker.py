@@ -1,20 +1,25 @@
 """ModelPicker: choose a model by runtime, provider and name, seeing whether it can be called and what it costs.
 
 `.value` is the chosen identifier, a traitlet: `picker.observe(callback, "value")` or `picker.value = "gpt-4o"`.
-It starts on a MOCK model so a notebook works on a machine with no keys and no local server.
+It starts on a MOCK model so a notebook works on a machine with no keys and no local server. On a running event
+loop (Jupyter) it never blocks the kernel for discovery: it shows what is registered at once and adds local
+models when `LLMFactory.ainitialize()` is done; Refresh reloads in the background too (`await picker.wait()`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 from typing import Any
 
 import ipywidgets as w
 import traitlets
 
+from llmkit._sync import in_running_loop, run_sync
 from llmkit.display import price_text, status_text
 from llmkit.factory import LLMFactory
 from llmkit.models import LLMModel, LLMRuntime
+from llmkit.widgets._run import schedule
 
 ANY = "(any)"
 DEFAULT_MODELS = ("echo:mock", "oracle:mock")
@@ -34,7 +39,10 @@ class ModelPicker(w.VBox):  # type: ignore[misc]
     value = traitlets.Unicode(None, allow_none=True, help="identifier of the chosen model")
 
     def __init__(self, value: str | None = None, **kwargs: Any) -> None:
-        LLMFactory.ensure_initialized()
+        self.pending: asyncio.Future[Any] | None = None  # discovery or a reload running on the kernel's loop
+        discover_later = in_running_loop()
+        if not discover_later:
+            LLMFactory.ensure_initialized()
         self._syncing = False
         style = {"description_width": "70px"}
         self.runtime = w.Dropdown(description="Runtime", options=_runtime_options(), style=style,
@@ -55,6 +63,8 @@ class ModelPicker(w.VBox):  # type: ignore[misc]
         self.model.observe(self._on_model, "value")
         self.refresh.on_click(self._on_refresh)
         self.value = value or next((m for m in DEFAULT_MODELS if _exists(m)), None) or self._first_model()
+        if discover_later:
+            self.pending = asyncio.ensure_future(self._discover())
 
     # ----- public ---------------------------------------------------------------------------------------
     @property
@@ -63,22 +73,39 @@ class ModelPicker(w.VBox):  # type: ignore[misc]
 
     def reload(self) -> int:
         """Re-discover the chosen runtime (clear-then-discover); returns how many models it has now."""
+        return int(run_sync(self.areload()))
+
+    async def areload(self) -> int:
+        """`reload` for async code and the Refresh button on a running loop."""
         runtime = LLMRuntime(self.runtime.value)
         if not runtime.is_local:
             self.info.value = self._info_html(self.selected_model, f"{runtime.value} models are fixed; nothing to do")
             return len(LLMFactory.list_models(runtime=runtime))
-        count = LLMFactory.reload_models(runtime)
+        count = await LLMFactory.areload_models(runtime)
+        self._refill(runtime.value, f"reloaded {runtime.value}: {count} model(s)")
+        return count
+
+    async def wait(self) -> Any:
+        """Wait for the discovery or reload running in the background, if any; returns its result."""
+        pending, self.pending = self.pending, None
+        return None if pending is None else await pending
+
+    async def _discover(self) -> None:
+        await LLMFactory.ainitialize()
+        self._refill(self.runtime.value, None)
+
+    def _refill(self, runtime: str, note: str | None) -> None:
+        """Rebuild the dropdowns from the registry, keeping the choice where it still exists."""
         self._syncing = True
         try:
-            self.runtime.options = sorted({*_runtime_options(), runtime.value}, key=_runtime_order)
-            self.runtime.value = runtime.value
-            self._fill_providers(runtime.value)
+            self.runtime.options = sorted({*_runtime_options(), runtime}, key=_runtime_order)
+            self.runtime.value = runtime
+            self._fill_providers(runtime)
             self._fill_models()
         finally:
             self._syncing = False
         self._set_value(self.model.value)
-        self.info.value = self._info_html(self.selected_model, f"reloaded {runtime.value}: {count} model(s)")
-        return count
+        self.info.value = self._info_html(self.selected_model, note)
 
     # ----- value -> dropdowns -------------------------------------------------------------------------
     @traitlets.observe("value")
@@ -139,7 +166,9 @@ class ModelPicker(w.VBox):  # type: ignore[misc]
         self._update_controls()
 
     def _on_refresh(self, _button: w.Button) -> None:
-        self.reload()
+        result = schedule(self.areload())  # on a running loop a task: the kernel stays responsive
+        if isinstance(result, asyncio.Future):
+            self.pending = result
 
     # ----- helpers ----------------------------------------------------------------------------------------
     def _fill_providers(self, runtime: str) -> None:
