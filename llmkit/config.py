@@ -46,11 +46,16 @@ def _pricing_of(override: PricingConfig) -> Pricing:
 
 
 def effective_pricing(model: LLMModel, config: LLMConfig | None) -> Pricing | None:
-    """The price a call is billed at: the config's `pricing` override, else the model's catalog price, else None
-    (unknown). Every place that prices something (clients, cache hits, the eval plan's estimates) asks here."""
+    """The price a call is billed at: the config's `pricing` override, else the model's own (curated catalog)
+    price, else — for an API model — genai-prices' card for it, else None (unknown, never $0). Every place that
+    prices something (clients, cache hits, the eval plan's estimates) asks here."""
     if config is not None and config.pricing is not None:
         return config.pricing.to_pricing()
-    return model.pricing
+    if model.pricing is not None or model.runtime.value != "api":
+        return model.pricing
+    from llmkit.catalog.external_prices import external_pricing
+
+    return external_pricing(model.provider.value, model.name)
 
 
 class LLMConfig(BaseModel):

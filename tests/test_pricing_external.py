@@ -130,9 +130,10 @@ def openai_host(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAIChatServer]:
 
 
 def api_model(name: str, provider: LLMProvider, backend: str) -> LLMModel:
-    """An API model outside the catalog, priced the way the factory chains it (catalog miss → genai-prices)."""
+    """An API model outside the catalog, registered without a price: effective_pricing chains catalog miss →
+    genai-prices → unknown."""
     return LLMFactory.register_model(LLMModel(name=name, provider=provider, runtime=LLMRuntime.API,
-                                              backend=backend, pricing=external_pricing(provider.value, name)))
+                                              backend=backend))
 
 
 def test_uncatalogued_openai_model_answered_and_priced(openai_host: OpenAIChatServer) -> None:
