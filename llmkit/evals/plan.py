@@ -23,6 +23,7 @@ from typing import Any
 from llmkit.config import LLMConfig
 from llmkit.errors import ConfigValidationError, InvalidIdentifierError, UnknownModelError
 from llmkit.evals.prompts import PromptRow
+from llmkit.evals.row import RowKey
 from llmkit.evals.spec import ModelSelector, SpecError, SpecFile
 from llmkit.models import LLMModel, LLMRuntime
 from llmkit.tokens import count_message_tokens
@@ -60,13 +61,8 @@ class Task:
     estimate_usd: Decimal
 
     @property
-    def key(self) -> str:
-        return row_key(self.variant.model.identifier, self.variant.label, self.prompt.id, self.repeat)
-
-
-def row_key(model: str, config_label: str, prompt_id: str, repeat: int) -> str:
-    """The identity of a row: resume and de-duplication use it."""
-    return f"{model}\x1f{config_label}\x1f{prompt_id}\x1f{repeat}"
+    def key(self) -> RowKey:
+        return RowKey(self.variant.model.identifier, self.variant.label, self.prompt.id, self.repeat)
 
 
 @dataclass
