@@ -133,17 +133,19 @@ class EvalRow:
     def from_json(cls, data: Mapping[str, Any]) -> EvalRow:
         """A row read back from rows.jsonl, also one written by an older llmkit (missing fields get defaults,
         unknown ones are ignored); ValueError / TypeError / KeyError when it is not a row at all."""
-        key = RowKey.of(data)
-        row = cls(model=key.model, config_label=key.config_label, prompt_id=key.prompt_id, repeat=key.repeat)
+        fields_: dict[str, Any] = dict(zip(RowKey._fields, RowKey.of(data), strict=True))
+        scores: dict[str, float | None] = {}
+        metadata: dict[str, Any] = {}
         for name, value in data.items():
             convert = _READERS.get(name)
             if convert is not None:
-                if value is not None and name not in _KEY_FIELDS:
-                    setattr(row, name, convert(value))
+                if value is not None and name not in fields_:
+                    fields_[name] = value if type(value) is str and convert is str else convert(value)
             elif name.startswith(SCORE_PREFIX):  # a scorer that gave no value still has its column
-                row.scores[name[len(SCORE_PREFIX):]] = finite_or_none(value)
+                scores[name[len(SCORE_PREFIX):]] = finite_or_none(value)
             elif name.startswith(META_PREFIX):
-                row.metadata[name[len(META_PREFIX):]] = value
+                metadata[name[len(META_PREFIX):]] = value
+        row = cls(**fields_, scores=scores, metadata=metadata)
         return row
 
 
@@ -213,7 +215,10 @@ def rows_frame(rows: Sequence[EvalRow], score_names: Iterable[str] = (), columns
         elif name == "score_error":
             frame[name] = frame[name].astype("string")
         else:
-            frame[name] = _meta_dtype(frame[name])
+            key = name[len(META_PREFIX):]
+            dtype = _meta_dtype({type(r.metadata[key]) for r in rows if r.metadata.get(key) is not None})
+            if dtype is not None:
+                frame[name] = frame[name].astype(dtype)
     return frame
 
 
@@ -231,19 +236,15 @@ def _as_dtype(series: Any, dtype: str) -> Any:
     return series.astype("string")
 
 
-def _meta_dtype(series: Any) -> Any:
+def _meta_dtype(kinds: set[type]) -> str | None:
     """Dataset columns keep their kind: text → string, whole numbers → Int64, numbers → float64, flags →
-    boolean; mixed or nested values stay objects."""
-    values = series.dropna()
-    kinds = {type(v) for v in values}
-    if not kinds:
-        return series.astype("string")
-    if kinds == {str}:
-        return series.astype("string")
+    boolean; mixed or nested values stay objects (None)."""
+    if kinds <= {str}:
+        return "string"
     if kinds == {bool}:
-        return series.astype("boolean")
+        return "boolean"
     if kinds == {int}:
-        return series.astype("Int64")
+        return "Int64"
     if kinds <= {int, float}:
-        return series.astype("float64")
-    return series
+        return "float64"
+    return None
