@@ -64,7 +64,7 @@ def test_two_resumes_at_once_one_writes_the_other_exits_2_naming_it(tmp_path: Pa
     second = _cli("--resume", str(run_dir), cwd=tmp_path)
     out2, err2 = second.communicate(timeout=60)
     assert first.poll() is None  # the two really overlapped
-    out1, err1 = first.communicate(timeout=120)
+    _, err1 = first.communicate(timeout=120)
     assert first.returncode == 0, err1
     assert second.returncode == 2, (out2, err2)
     message = err2.strip()

@@ -218,7 +218,7 @@ def rows_frame(rows: Sequence[EvalRow], score_names: Iterable[str] = (), columns
             key = name[len(META_PREFIX):]
             dtype = _meta_dtype({type(r.metadata[key]) for r in rows if r.metadata.get(key) is not None})
             if dtype is not None:
-                frame[name] = frame[name].astype(dtype)
+                frame[name] = _as_dtype(frame[name], dtype)
     return frame
 
 
@@ -231,6 +231,8 @@ def _as_dtype(series: Any, dtype: str) -> Any:
         return pd.to_numeric(series, errors="coerce").fillna(0).astype("int64")
     if dtype == "bool":
         return series.fillna(False).astype("bool")
+    if dtype == "boolean":
+        return series.astype("boolean")
     if dtype.startswith("datetime64"):
         return pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601").astype(dtype)
     return series.astype("string")

@@ -18,6 +18,7 @@ re-run by resume; any other line that is not a row is skipped with a warning nam
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -40,8 +41,8 @@ logger = logging.getLogger("llmkit.evals")
 def write_error(path: Path, exc: OSError) -> RunWriteError:
     """The typed error for a failed write of a run's file (the OSError's own text, never a traceback)."""
     return RunWriteError(f"{path}: cannot write ({exc.strerror or exc})", path=str(path),
-                         hint="free space (or raise the limit), then finish the run with --resume RUN_DIR; "
-                              "finished rows are kept")
+                         hint="finished rows are kept; free space (or raise the limit), then finish the run: "
+                              f"python -m llmkit.evals run --resume {path.parent}")
 
 
 class RowWriter:
@@ -68,7 +69,7 @@ class RowWriter:
                 data = data[self._file.write(data) or 0:]
             now = time.monotonic()
             if now - self._last_sync >= self._interval:
-                os.fsync(self._file.fileno())
+                _fsync(self._file.fileno())
                 self._last_sync = now
         except OSError as exc:
             self._rollback()
@@ -85,11 +86,19 @@ class RowWriter:
         if self._file.closed:
             return
         try:
-            os.fsync(self._file.fileno())
+            _fsync(self._file.fileno())
         except OSError as exc:
             raise write_error(self.path, exc) from None
         finally:
             self._file.close()
+
+
+def _fsync(fd: int) -> None:
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:  # EINVAL: a file that cannot be synced (a device, a pipe): nothing to do
+            raise
 
 
 def _repair_tail(path: Path) -> None:
@@ -128,9 +137,12 @@ def read_rows(run_dir: str | Path) -> Iterator[EvalRow]:
             except ValueError:
                 logger.warning("%s:%d: skipped a line that is not JSON", path, number)
                 continue
+            if not isinstance(data, dict):
+                logger.warning("%s:%d: skipped a line that is not a row (not a JSON object)", path, number)
+                continue
             try:
                 yield EvalRow.from_json(data)
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            except (ValueError, TypeError, KeyError) as exc:
                 logger.warning("%s:%d: skipped a line that is not a row (%s)", path, number, _reason(exc))
 
 
