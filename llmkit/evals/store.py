@@ -33,7 +33,7 @@ from llmkit.evals.row import COLUMNS, EvalRow, RowKey, rows_frame
 ROWS_FILE = "rows.jsonl"
 MANIFEST_FILE = "run.json"
 PROMPTS_FILE = "prompts.jsonl"
-COST_COLUMNS = tuple(name for name in COLUMNS if name.endswith("_cost_usd"))
+COST_COLUMNS = tuple(name for name in COLUMNS if name.endswith("cost_usd"))
 
 logger = logging.getLogger("llmkit.evals")
 
