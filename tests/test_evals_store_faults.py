@@ -118,3 +118,14 @@ def test_report_warns_on_stderr_once_per_bad_line(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert [line.split(": ", 1)[0].rsplit(":", 1)[1] for line in lines] == ["4", "6", "7", "9", "11"]
+
+
+def test_a_disk_full_before_the_first_row_leaves_no_half_made_run(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "llmkit.evals", "run", str(spec), "--no-progress", "--no-cache"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          preexec_fn=_file_size_limit(2048))  # prompts.jsonl fits, run.json does not
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    error = proc.stderr.strip()
+    assert "\n" not in error and "run.json" in error and "start the run again" in error
+    assert list((tmp_path / "runs").iterdir()) == []

@@ -14,6 +14,7 @@ import logging
 import os
 import platform
 import secrets
+import shutil
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -246,6 +247,7 @@ async def arun(spec: SpecSource | None = None, *, output: str | Path | None = No
 
     LLMFactory.ensure_initialized()
     lock: RunLock | None = None
+    unstarted: Path | None = None  # a run directory created here without a manifest yet
     try:
         if resume is not None:
             run_dir = Path(resume)
@@ -283,6 +285,7 @@ async def arun(spec: SpecSource | None = None, *, output: str | Path | None = No
         started = datetime.now(timezone.utc).isoformat()
         if resume is None:
             _create_run_dir(run_dir)
+            unstarted = run_dir
             lock = RunLock(run_dir)
             lock.acquire()
             manifest = _manifest(run_id, plan_, spec_file, options, started, cache_option)
@@ -308,6 +311,7 @@ async def arun(spec: SpecSource | None = None, *, output: str | Path | None = No
             if max_cost_usd is not None:
                 manifest["max_cost_usd"] = str(max_cost_usd)
         _save_manifest(run_dir, manifest)
+        unstarted = None  # from here on the directory is a resumable run
         if on_start is not None:
             on_start(run_dir)
         writer = RowWriter(run_dir / ROWS_FILE)
@@ -323,9 +327,16 @@ async def arun(spec: SpecSource | None = None, *, output: str | Path | None = No
         if failure is not None:
             raise failure
         return RunResult(run_dir, run_id, summary, plan_)
+    except RunWriteError as exc:
+        if unstarted is None:
+            raise
+        raise RunWriteError(exc.message, path=exc.path, hint="nothing ran and the run directory was removed; "
+                            "free space (or raise the limit) and start the run again") from None
     finally:
         if lock is not None:
             lock.release()
+        if unstarted is not None:  # failed while setting up (e.g. disk full): leave no half-made run behind
+            shutil.rmtree(unstarted, ignore_errors=True)
 
 
 def _finish(run_dir: Path, manifest: dict[str, Any], runner: SweepRunner, writer: RowWriter,

@@ -145,8 +145,7 @@ class EvalRow:
                 scores[name[len(SCORE_PREFIX):]] = finite_or_none(value)
             elif name.startswith(META_PREFIX):
                 metadata[name[len(META_PREFIX):]] = value
-        row = cls(**fields_, scores=scores, metadata=metadata)
-        return row
+        return cls(**fields_, scores=scores, metadata=metadata)
 
 
 def finite_or_none(value: Any) -> float | None:
@@ -165,7 +164,8 @@ def _decimal(value: Any) -> Decimal:
 
 
 def _int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value != int(value):
         raise ValueError(f"not a whole number: {value!r}")
     return int(value)
 
@@ -182,7 +182,6 @@ _READER_BY_TYPE: dict[Any, Any] = {
 _DYNAMIC = ("scores", "score_error", "metadata")  # placed after the fixed columns, in this order
 _HINTS = typing.get_type_hints(EvalRow)
 _FIXED = [f.name for f in fields(EvalRow) if f.name not in _DYNAMIC]
-_KEY_FIELDS = frozenset(RowKey._fields)
 _DECIMAL = tuple(name for name in _FIXED if _HINTS[name] == Decimal | None)
 _PLAIN = tuple(name for name in _FIXED if name not in _DECIMAL and name != "started_at")
 _READERS: dict[str, Any] = {name: _READER_BY_TYPE[_HINTS[name]] for name in _FIXED}
