@@ -23,6 +23,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from llmkit.errors import RunLockedError, RunWriteError
+from llmkit.secrets import redact_secrets
 
 LOCK_FILE = ".lock"
 OWNER_FILE = ".lock.owner.json"
@@ -56,7 +57,7 @@ class RunLock:
                         self.run_dir, describe_holder(previous))
         record = {"pid": os.getpid(), "host": socket.gethostname(),
                   "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                  "command": " ".join(sys.argv)[:300]}
+                  "command": redact_secrets(" ".join(sys.argv))[:300]}
         try:
             self._owner.write_text(json.dumps(record) + "\n", "utf-8")
         except OSError as exc:  # the lock itself holds; only the courtesy record is missing
@@ -89,8 +90,6 @@ class RunLock:
 def describe_holder(holder: dict[str, Any]) -> str:
     if not holder.get("pid"):
         return "its owner has not recorded itself yet"
-    from llmkit.secrets import redact_secrets
-
     text = f"pid {holder['pid']} on {holder.get('host', '?')} since {holder.get('started_at', '?')}"
     if holder.get("command"):
         text += f": {redact_secrets(str(holder['command']))}"
