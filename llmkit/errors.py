@@ -15,7 +15,10 @@
     ├── ProviderError                 any other error answer; `.status_code`, `.provider_message`
     │   ├── ModelNotFoundError        the server does not know the model (e.g. not pulled in Ollama)
     │   └── StreamError               a malformed chunk or an error event in the middle of a stream
-    └── BudgetExceededError           a sweep's cost cap would be exceeded
+    ├── BudgetExceededError           a sweep's cost cap would be exceeded
+    └── RunStoreError                 a run directory that cannot be read or written; `.path`
+        ├── RunLockedError            another process is writing this run directory; `.holder` says which
+        └── RunWriteError             a row or the manifest could not be written (disk full, quota); resumable
 
 Messages never contain API keys: `redact_secrets` scrubs every configured key from any text before it is
 put into an exception (see `llmkit.secrets`).
@@ -154,6 +157,28 @@ class BudgetExceededError(LLMError):
     """Spending more would exceed the configured cost cap."""
 
 
+class RunStoreError(LLMError):
+    """A run directory (run.json, rows.jsonl) that cannot be read or written."""
+
+    def __init__(self, message: str, *, path: str | None = None, hint: str | None = None) -> None:
+        self.path = path
+        super().__init__(message, hint=hint)
+
+
+class RunLockedError(RunStoreError):
+    """Another process holds the run directory's lock; `.holder` is what it wrote beside the lock."""
+
+    def __init__(self, message: str, *, path: str | None = None, holder: dict[str, object] | None = None,
+                 hint: str | None = None) -> None:
+        self.holder = holder or {}
+        super().__init__(message, path=path, hint=hint)
+
+
+class RunWriteError(RunStoreError):
+    """Writing the run failed (disk full, file too large, quota, I/O error); finished rows are kept and the
+    run stays resumable."""
+
+
 __all__ = [
     "AuthenticationError",
     "BudgetExceededError",
@@ -169,6 +194,9 @@ __all__ = [
     "ProviderUnavailableError",
     "QuotaExceededError",
     "RateLimitError",
+    "RunLockedError",
+    "RunStoreError",
+    "RunWriteError",
     "StreamError",
     "UnknownModelError",
 ]

@@ -315,6 +315,16 @@ def test_compare_three_models_with_one_failing() -> None:
     assert by_model.loc["flaky:mock", "error_type"] == "ProviderError"
     assert by_model.loc["oracle:mock", "output"] == "The answer is 5." and by_model.loc["oracle:mock", "cost_usd"] > 0
     assert "1 failed" in view.summary.value
+    # the rows are the eval runner's typed rows: same names, same dtypes as `llmkit.evals.load`
+    import pandas as pd
+
+    from llmkit.evals.row import COLUMNS, EvalRow
+
+    assert all(isinstance(r, EvalRow) for r in view.results)
+    assert all(str(df[c].dtype) == COLUMNS[c] for c in df.columns)
+    assert by_model.loc["oracle:mock", "provider"] == "llmkit"
+    assert by_model.loc["oracle:mock", "prompt"] == "What is 2 + 3?"
+    assert pd.isna(by_model.loc["flaky:mock", "input_tokens"]) and by_model.loc["flaky:mock", "cost_usd"] == 0
 
 
 async def test_compare_models_by_configs_concurrently() -> None:

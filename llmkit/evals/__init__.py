@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from llmkit.evals.api import RunControl, RunResult, arun, dry_run, run
     from llmkit.evals.report import build_report, summarize
+    from llmkit.evals.row import EvalRow, RowKey
     from llmkit.evals.spec import EvalSpec, SpecError, load_spec
     from llmkit.evals.store import load
 
@@ -22,6 +23,7 @@ _HOME = {
     "RunResult": "llmkit.evals.api", "RunControl": "llmkit.evals.api",
     "load": "llmkit.evals.store", "load_spec": "llmkit.evals.spec", "EvalSpec": "llmkit.evals.spec",
     "SpecError": "llmkit.evals.spec", "summarize": "llmkit.evals.report", "build_report": "llmkit.evals.report",
+    "EvalRow": "llmkit.evals.row", "RowKey": "llmkit.evals.row",
 }
 
 
@@ -38,5 +40,5 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
-__all__ = ["EvalSpec", "RunControl", "RunResult", "SpecError", "arun", "build_report", "dry_run", "load", "load_spec",
-           "run", "summarize"]
+__all__ = ["EvalRow", "EvalSpec", "RowKey", "RunControl", "RunResult", "SpecError", "arun", "build_report", "dry_run",
+           "load", "load_spec", "run", "summarize"]

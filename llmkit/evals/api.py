@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import platform
 import secrets
+import shutil
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -22,10 +24,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from llmkit.errors import ConfigurationError
+from llmkit.errors import ConfigurationError, RunStoreError, RunWriteError
 from llmkit.evals.limits import Limits
-from llmkit.evals.plan import Plan, Task, build_plan, describe_model, parse_cli_models, row_key
+from llmkit.evals.plan import Plan, build_plan, describe_model, parse_cli_models
 from llmkit.evals.prompts import load_prompt_file
+from llmkit.evals.runlock import RunLock
 from llmkit.evals.runner import RunOptions, SweepRunner
 from llmkit.evals.scorers import parse_scorer, unique_scorers
 from llmkit.evals.spec import SpecError, SpecFile, load_spec, parse_spec
@@ -36,11 +39,13 @@ from llmkit.evals.store import (
     RowWriter,
     latest_rows,
     read_manifest,
+    write_error,
     write_json_atomic,
 )
 from llmkit.evals.summary import RunSummary, Tally
 
 SpecSource = str | Path | Mapping[str, Any] | SpecFile
+logger = logging.getLogger("llmkit.evals")
 _ENV_PREFIXES = ("OPENAI_", "ANTHROPIC_", "GEMINI_", "GOOGLE_", "MISTRAL_", "DEEPSEEK_", "ZHIPU_", "ZAI_",
                  "OLLAMA_", "LMSTUDIO_", "LM_API", "AUTOBYTEUS_", "LLMKIT_")
 
@@ -190,15 +195,39 @@ def _save_manifest(run_dir: Path, manifest: dict[str, Any]) -> None:
 
     from llmkit.secrets import redact_secrets
 
-    write_json_atomic(run_dir / MANIFEST_FILE, json.loads(redact_secrets(json.dumps(manifest, default=str))))
+    path = run_dir / MANIFEST_FILE
+    try:
+        write_json_atomic(path, json.loads(redact_secrets(json.dumps(manifest, default=str))))
+    except OSError as exc:
+        raise write_error(path, exc) from None
 
 
 def _write_prompts(path: Path, plan_: Plan) -> None:
     import json
 
-    with open(path, "w", encoding="utf-8") as f:
-        for p in plan_.prompts:
-            f.write(json.dumps(p.record(), ensure_ascii=False, default=str) + "\n")
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            for p in plan_.prompts:
+                f.write(json.dumps(p.record(), ensure_ascii=False, default=str) + "\n")
+    except OSError as exc:
+        raise write_error(path, exc) from None
+
+
+def _create_run_dir(run_dir: Path) -> None:
+    try:
+        run_dir.mkdir(parents=True, exist_ok=False)
+    except OSError as exc:
+        raise RunStoreError(f"{run_dir}: cannot create the run directory ({exc.strerror})", path=str(run_dir),
+                            hint="choose another --output directory") from None
+
+
+def _resumed_plan(run_dir: Path, manifest: Mapping[str, Any]) -> tuple[SpecFile, Plan]:
+    """The spec and plan of a run as it was started (its own copy of the prompts, its models)."""
+    spec_data = dict(manifest["spec"])
+    spec_data["prompts"] = str((run_dir / PROMPTS_FILE).resolve())
+    spec_file = parse_spec(spec_data, Path(manifest.get("spec_path") or run_dir / MANIFEST_FILE))
+    spec_file.prompts = load_prompt_file(run_dir / PROMPTS_FILE)
+    return spec_file, build_plan(spec_file, model_ids=[m["id"] for m in manifest["models"]])
 
 
 async def arun(spec: SpecSource | None = None, *, output: str | Path | None = None,
@@ -208,94 +237,130 @@ async def arun(spec: SpecSource | None = None, *, output: str | Path | None = No
                control: RunControl | None = None,
                on_start: Callable[[Path], object] | None = None) -> RunResult:
     """Run a sweep (or `resume` one) and return its RunResult. `cache`: None = the spec's setting, False = off,
-    True / a directory = on. See `run` for the sync version."""
+    True / a directory = on. See `run` for the sync version.
+
+    Only one process writes a run directory at a time (RunLockedError names the other one). A run whose rows
+    cannot be written (disk full) is marked `failed` in run.json and RunWriteError is raised; it stays
+    resumable."""
     from llmkit.factory import LLMFactory
 
     await LLMFactory.ainitialize()
-    if resume is not None:
-        run_dir = Path(resume)
-        manifest = read_manifest(run_dir)
-        spec_data = dict(manifest["spec"])
-        spec_data["prompts"] = str((run_dir / PROMPTS_FILE).resolve())
-        spec_file = parse_spec(spec_data, Path(manifest.get("spec_path") or run_dir / MANIFEST_FILE))
-        spec_file.prompts = load_prompt_file(run_dir / PROMPTS_FILE)
-        plan_ = build_plan(spec_file, model_ids=[m["id"] for m in manifest["models"]])
-        run_id = str(manifest["run_id"])
-    else:
-        if spec is None:
-            raise SpecError("run: give a spec file (e.g. evals/quickstart.yaml) or --resume RUN_DIR")
-        spec_file = _as_spec_file(spec)
-        plan_ = build_plan(spec_file, models=parse_cli_models(models) if models else None)
-        run_id = _new_run_id(spec_file.spec.name)
-        run_dir = Path(output if output is not None else spec_file.spec.output) / run_id
-        manifest = {}
-    if not plan_.variants:
-        reasons = "; ".join(f"{s.model}/{s.config_label}: {s.reason}" for s in plan_.skipped[:3]) \
-            or "; ".join(plan_.notes) or "no models"
-        raise SpecError(f"{spec_file.where('models')}: nothing to run ({reasons})")
-    spec_model = spec_file.spec
-    cache_option = cache if cache is not None else (
-        manifest.get("cache") if resume is not None else spec_model.cache)
-    cap = max_cost_usd if max_cost_usd is not None else (
-        manifest.get("max_cost_usd") if resume is not None else spec_model.max_cost_usd)
-    options = RunOptions(
-        limits=_limits(spec_file, concurrency),
-        max_cost_usd=None if cap is None else Decimal(str(cap)),
-        cache=_cache_extension(cache_option),
-        scorers=unique_scorers([parse_scorer(s) for s in spec_model.scorers]),
-        stream=spec_model.stream,
-        progress=progress,
-    )
-    started = datetime.now(timezone.utc).isoformat()
-    if resume is None:
-        try:
-            run_dir.mkdir(parents=True, exist_ok=False)
-        except OSError as exc:
-            raise SpecError(f"output {run_dir.parent}: cannot create the run directory ({exc.strerror or exc}); "
-                            "choose another --output or `output:` in the spec") from None
-        manifest = _manifest(run_id, plan_, spec_file, options, started, cache_option)
-        _write_prompts(run_dir / PROMPTS_FILE, plan_)
-    prior = latest_rows(run_dir) if resume is not None else {}
-    summary = RunSummary(run_id, str(run_dir), "running", plan_.total_rows)
-    for variant in plan_.variants:  # the summary table follows plan order
-        summary.tallies[(variant.model.identifier, variant.label)] = Tally()
-    finished = {row_key(*k) for k, r in prior.items() if not r.get("error_type")}
-    errored = {row_key(*k) for k, r in prior.items() if r.get("error_type")}
-    pending: list[Task] = []
-    for task in plan_.tasks(estimates=options.max_cost_usd is not None):
-        key = task.key
-        if key in finished or (key in errored and not retry_errors):
-            continue
-        pending.append(task)
-    retried = errored if retry_errors else set()
-    spent = Decimal(0)
-    for k, row in prior.items():
-        spent += Decimal(str(row.get("cost_usd") or 0))
-        if row_key(*k) not in retried:
-            summary.add(row)
-    if resume is not None:
-        manifest["status"] = "running"
-        manifest.setdefault("resumes", []).append({"at": started, "pending_rows": len(pending),
-                                                   "retry_errors": retry_errors})
-        if max_cost_usd is not None:
-            manifest["max_cost_usd"] = str(max_cost_usd)
-    _save_manifest(run_dir, manifest)
-    if on_start is not None:
-        on_start(run_dir)
-    writer = RowWriter(run_dir / ROWS_FILE)
-    runner = SweepRunner(plan_, run_id, writer, summary, options, pending, spent)
-    if control is not None:
-        control.attach(runner, asyncio.get_running_loop())
+    lock: RunLock | None = None
+    unstarted: Path | None = None  # a run directory created here without a manifest yet
     try:
-        summary = await runner.run()
-    finally:
-        writer.close()
-        _flush_cache(options.cache)
-        manifest["status"] = runner.stop_reason or "completed"
-        manifest["finished_at"] = datetime.now(timezone.utc).isoformat()
-        manifest["summary"] = summary.to_dict()
+        if resume is not None:
+            run_dir = Path(resume)
+            read_manifest(run_dir)  # a run directory at all? (no lock file is left in one that is not)
+            lock = RunLock(run_dir)
+            lock.acquire()
+            manifest = read_manifest(run_dir)  # as the last writer left it
+            spec_file, plan_ = _resumed_plan(run_dir, manifest)
+            run_id = str(manifest["run_id"])
+        else:
+            if spec is None:
+                raise SpecError("run: give a spec file (e.g. evals/quickstart.yaml) or --resume RUN_DIR")
+            spec_file = _as_spec_file(spec)
+            plan_ = build_plan(spec_file, models=parse_cli_models(models) if models else None)
+            run_id = _new_run_id(spec_file.spec.name)
+            run_dir = Path(output if output is not None else spec_file.spec.output) / run_id
+            manifest = {}
+        if not plan_.variants:
+            reasons = "; ".join(f"{s.model}/{s.config_label}: {s.reason}" for s in plan_.skipped[:3]) \
+                or "; ".join(plan_.notes) or "no models"
+            raise SpecError(f"{spec_file.where('models')}: nothing to run ({reasons})")
+        spec_model = spec_file.spec
+        cache_option = cache if cache is not None else (
+            manifest.get("cache") if resume is not None else spec_model.cache)
+        cap = max_cost_usd if max_cost_usd is not None else (
+            manifest.get("max_cost_usd") if resume is not None else spec_model.max_cost_usd)
+        options = RunOptions(
+            limits=_limits(spec_file, concurrency),
+            max_cost_usd=None if cap is None else Decimal(str(cap)),
+            cache=_cache_extension(cache_option),
+            scorers=unique_scorers([parse_scorer(s) for s in spec_model.scorers]),
+            stream=spec_model.stream,
+            progress=progress,
+        )
+        started = datetime.now(timezone.utc).isoformat()
+        if resume is None:
+            _create_run_dir(run_dir)
+            unstarted = run_dir
+            lock = RunLock(run_dir)
+            lock.acquire()
+            manifest = _manifest(run_id, plan_, spec_file, options, started, cache_option)
+            _write_prompts(run_dir / PROMPTS_FILE, plan_)
+        prior = latest_rows(run_dir) if resume is not None else {}
+        summary = RunSummary(run_id, str(run_dir), "running", plan_.total_rows)
+        for variant in plan_.variants:  # the summary table follows plan order
+            summary.tallies[(variant.model.identifier, variant.label)] = Tally()
+        finished = {k for k, r in prior.items() if not r.failed}
+        retried = {k for k, r in prior.items() if r.failed} if retry_errors else set()
+        pending = [task for task in plan_.tasks(estimates=options.max_cost_usd is not None)
+                   if task.key not in finished and (task.key in retried or task.key not in prior)]
+        spent = Decimal(0)
+        for k, row in prior.items():
+            spent += row.cost_usd or 0
+            if k not in retried:
+                summary.add(row.to_json())
+        if resume is not None:
+            manifest["status"] = "running"
+            manifest.pop("error", None)
+            manifest.setdefault("resumes", []).append({"at": started, "pending_rows": len(pending),
+                                                       "retry_errors": retry_errors})
+            if max_cost_usd is not None:
+                manifest["max_cost_usd"] = str(max_cost_usd)
         _save_manifest(run_dir, manifest)
-    return RunResult(run_dir, run_id, summary, plan_)
+        unstarted = None  # from here on the directory is a resumable run
+        if on_start is not None:
+            on_start(run_dir)
+        writer = RowWriter(run_dir / ROWS_FILE)
+        runner = SweepRunner(plan_, run_id, writer, summary, options, pending, spent)
+        if control is not None:
+            control.attach(runner, asyncio.get_running_loop())
+        ended = False
+        try:
+            summary = await runner.run()
+            ended = True
+        finally:
+            failure = _finish(run_dir, manifest, runner, writer, ended)
+        if failure is not None:
+            raise failure
+        return RunResult(run_dir, run_id, summary, plan_)
+    except RunWriteError as exc:
+        if unstarted is None:
+            raise
+        raise RunWriteError(exc.message, path=exc.path, hint="nothing ran and the run directory was removed; "
+                            "free space (or raise the limit) and start the run again") from None
+    finally:
+        if lock is not None:
+            lock.release()
+        if unstarted is not None:  # failed while setting up (e.g. disk full): leave no half-made run behind
+            shutil.rmtree(unstarted, ignore_errors=True)
+
+
+def _finish(run_dir: Path, manifest: dict[str, Any], runner: SweepRunner, writer: RowWriter,
+            ended: bool) -> RunWriteError | None:
+    """Close the rows file and record how the run ended in run.json; return the write failure, if any (the
+    caller raises it, so an exception already on its way out is never replaced)."""
+    failure = runner.failure
+    try:
+        writer.close()
+    except RunWriteError as exc:
+        failure = failure or exc
+    _flush_cache(runner.options.cache)
+    status = "failed" if failure is not None else runner.stop_reason or ("completed" if ended else "interrupted")
+    manifest["status"] = runner.summary.status = status
+    if failure is not None:
+        manifest["error"] = runner.summary.message = failure.message
+    manifest["finished_at"] = datetime.now(timezone.utc).isoformat()
+    manifest["summary"] = runner.summary.to_dict()
+    try:
+        _save_manifest(run_dir, manifest)
+    except RunWriteError as exc:
+        if failure is None:
+            return exc
+        logger.warning("%s: could not mark the run failed (%s); it is resumable all the same", run_dir, exc.message)
+    return failure
 
 
 def run(spec: SpecSource | None = None, **kwargs: Any) -> RunResult:

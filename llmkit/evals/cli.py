@@ -1,8 +1,9 @@
 """`python -m llmkit.evals {run,report,models}`.
 
 Exit codes: 0 the sweep completed (error rows are data, not a failure of the run); 2 usage or spec error
-(one actionable line on stderr); 3 stopped by the budget cap (max_cost_usd) — the run directory is resumable;
-130 interrupted (Ctrl-C) — resumable; 1 an unexpected internal error.
+(one actionable line on stderr), also when another process is writing the run directory; 3 stopped by the budget
+cap (max_cost_usd) — the run directory is resumable; 130 interrupted (Ctrl-C) — resumable; 1 the run's files could
+not be written (disk full: the run is marked failed and is resumable) or an unexpected internal error.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ then:
   python -m llmkit.evals run evals/quickstart.yaml --dry-run
   python -m llmkit.evals models
 
-exit codes: 0 completed (even with error rows), 2 usage/spec error, 3 stopped by max_cost_usd, 130 interrupted
+exit codes: 0 completed (even with error rows), 2 usage/spec error or run directory in use, 3 stopped by
+max_cost_usd, 1 cannot write the run (e.g. disk full; resumable), 130 interrupted
 """
 
 
@@ -92,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from llmkit.errors import ConfigurationError
+    from llmkit.errors import ConfigurationError, RunStoreError, RunWriteError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -105,9 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "report":
             return _report(args)
         return _models(args)
-    except ConfigurationError as exc:
+    except (ConfigurationError, RunStoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_INTERNAL if isinstance(exc, RunWriteError) else EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

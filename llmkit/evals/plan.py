@@ -25,6 +25,7 @@ from llmkit.base import BaseLLM
 from llmkit.config import LLMConfig, effective_pricing
 from llmkit.errors import ConfigurationError, ConfigValidationError, InvalidIdentifierError, UnknownModelError
 from llmkit.evals.prompts import PromptRow
+from llmkit.evals.row import RowKey
 from llmkit.evals.spec import ModelSelector, SpecError, SpecFile
 from llmkit.factory import LLMFactory, ResolvedConfig
 from llmkit.models import LLMModel, LLMRuntime
@@ -61,13 +62,8 @@ class Task:
     estimate_usd: Decimal
 
     @property
-    def key(self) -> str:
-        return row_key(self.variant.model.identifier, self.variant.label, self.prompt.id, self.repeat)
-
-
-def row_key(model: str, config_label: str, prompt_id: str, repeat: int) -> str:
-    """The identity of a row: resume and de-duplication use it."""
-    return f"{model}\x1f{config_label}\x1f{prompt_id}\x1f{repeat}"
+    def key(self) -> RowKey:
+        return RowKey(self.variant.model.identifier, self.variant.label, self.prompt.id, self.repeat)
 
 
 @dataclass

@@ -6,6 +6,8 @@ row builds its client with `LLMFactory.create_llm` from that resolved config (no
 cache extension registered there), sets the prompt row's system prompt, and streams
 the answer with `sample_index=repeat` (so a response cache keeps repeats independent). Streaming gives a real
 TTFT; the final response (usage, cache flag, original latency) is captured by a tiny extension registered last.
+Each call becomes one typed `EvalRow`. A row that cannot be written (disk full) stops the run as `failed`:
+rows in flight are abandoned and re-run by resume, rows already on disk are never re-run.
 """
 
 from __future__ import annotations
@@ -13,16 +15,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import math
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from llmkit.errors import RunWriteError
 from llmkit.evals.limits import LimiterSet, Limits
 from llmkit.evals.plan import Plan, Task, Variant
+from llmkit.evals.row import EvalRow, finite_or_none
 from llmkit.evals.scorers import Scorer, score_row
 from llmkit.evals.store import RowWriter
 from llmkit.evals.summary import RunSummary
@@ -55,15 +58,6 @@ class RunOptions:
     progress: bool | None = None  # None: show when stderr is a terminal
 
 
-def _cost(value: Decimal | None) -> str | None:
-    """A Decimal string on disk; None (no known price) is null in the row and NaN in the DataFrame."""
-    return None if value is None else format(value, "f")
-
-
-def _float(value: float | None) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
-
-
 class SweepRunner:
     """Runs the pending tasks of a plan into a RowWriter; see the module docstring."""
 
@@ -79,6 +73,7 @@ class SweepRunner:
         self.inflight = Decimal(0)
         self.stop_reason: str | None = None
         self.stop_message: str | None = None
+        self.failure: RunWriteError | None = None
         self._limiters = LimiterSet(options.limits)
         self._workers: list[asyncio.Task[None]] = []
         self._bar: Any = None
@@ -145,9 +140,15 @@ class SweepRunner:
             row = await self.run_task(task)
         finally:
             self.inflight -= task.estimate_usd
-        self.spent += Decimal(row["cost_usd"] or 0)  # the cap can only count known prices
-        self.writer.write(row)
-        self.summary.add(row)
+        data = row.to_json()
+        try:
+            self.writer.write(data)
+        except RunWriteError as exc:  # the disk is full: stop now, the rows on disk stay whole
+            self.failure = exc
+            self.request_stop("failed", f"failed: {exc}", cancel=True)
+            return False
+        self.spent += row.cost_usd or 0
+        self.summary.add(data)
         self.done += 1
         self._tick(row)
         return True
@@ -158,7 +159,7 @@ class SweepRunner:
         return LLMFactory.create_llm(variant.model.identifier, variant.resolved or variant.config,
                                      cache=self.options.cache)
 
-    async def run_task(self, task: Task) -> dict[str, Any]:
+    async def run_task(self, task: Task) -> EvalRow:
         """One call, turned into one row (an error becomes an error row)."""
         variant, prompt = task.variant, task.prompt
         started_at = datetime.now(timezone.utc)
@@ -194,53 +195,29 @@ class SweepRunner:
         return self._row(task, started_at, elapsed, response, error)
 
     def _row(self, task: Task, started_at: datetime, elapsed: float, response: CompleteResponse | None,
-             error: BaseException | None) -> dict[str, Any]:
+             error: BaseException | None) -> EvalRow:
         variant, prompt = task.variant, task.prompt
         model = variant.model
-        row: dict[str, Any] = {
-            "run_id": self.run_id, "model": model.identifier, "provider": model.provider.value,
-            "runtime": model.runtime.value, "host": variant.host_key, "config_label": variant.label,
-            "config": variant.config_json, "prompt_id": prompt.id, "prompt": prompt.prompt,
-            "expected": _expected_text(prompt.expected), "repeat": task.repeat,
-        }
-        row.update({f"meta_{key}": value for key, value in prompt.metadata.items()})
+        row = EvalRow(run_id=self.run_id, model=model.identifier, provider=model.provider.value,
+                      runtime=model.runtime.value, host=variant.host_key, config_label=variant.label,
+                      config=variant.config_json, prompt_id=prompt.id, prompt=prompt.prompt,
+                      expected=_expected_text(prompt.expected), repeat=task.repeat, latency_s=elapsed,
+                      started_at=started_at, metadata=dict(prompt.metadata))
+        scorers = self.options.scorers
         if response is not None and error is None:
-            usage = response.usage
-            cached = bool(response.cached)
-            latency = response.original_latency_s if cached and response.original_latency_s is not None \
-                else response.latency_s
-            row.update({
-                "output": response.content, "reasoning": response.reasoning,
-                "finish_reason": response.finish_reason, "error_type": None, "error": None,
-                "latency_s": _float(latency if latency is not None else elapsed),
-                "ttft_s": _float(response.metadata.get("original_ttft_s") if cached else response.ttft_s),
-                "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
-                "reasoning_tokens": usage.reasoning_tokens, "cached_input_tokens": usage.cached_input_tokens,
-                "input_cost_usd": _cost(usage.input_cost), "output_cost_usd": _cost(usage.output_cost),
-                "cost_usd": _cost(usage.total_cost), "saved_cost_usd": _cost(usage.saved_cost),
-                "cached": cached, "usage_estimated": bool(usage.estimated),
-            })
-            scores, score_error = score_row(self.options.scorers, response.content, prompt.expected, {
+            row.set_response(response)
+            scores, row.score_error = score_row(scorers, response.content, prompt.expected, {
                 "prompt_id": prompt.id, "prompt": prompt.prompt, "system": prompt.system,
                 "expected": prompt.expected, "metadata": dict(prompt.metadata), "model": model.identifier,
                 "config_label": variant.label, "repeat": task.repeat, "reasoning": response.reasoning,
             })
-            row.update({k: _float(v) for k, v in scores.items()})
-            row["score_error"] = score_error
+            row.scores = {s.name: finite_or_none(scores[s.column]) for s in scorers}
         else:
             failure = error if error is not None else RuntimeError("the stream ended without a final response")
             partial = getattr(failure, "partial_content", None)
-            row.update({
-                "output": partial or None, "reasoning": None, "finish_reason": None,
-                "error_type": type(failure).__name__, "error": redact_secrets(str(failure)) or type(failure).__name__,
-                "latency_s": elapsed, "ttft_s": None, "input_tokens": None, "output_tokens": None,
-                "reasoning_tokens": None, "cached_input_tokens": None, "input_cost_usd": "0",
-                "output_cost_usd": "0", "cost_usd": "0", "saved_cost_usd": "0", "cached": False,
-                "usage_estimated": False,
-            })
-            row.update({s.column: None for s in self.options.scorers})
-            row["score_error"] = None
-        row["started_at"] = started_at.isoformat()
+            row.set_error(type(failure).__name__, redact_secrets(str(failure)) or type(failure).__name__,
+                          redact_secrets(partial) if partial else None)
+            row.scores = dict.fromkeys((s.name for s in scorers), None)
         return row
 
     # ----- progress ----------------------------------------------------------------------------------------
@@ -251,8 +228,8 @@ class SweepRunner:
         return tqdm(total=len(self.pending), unit="row", disable=disable, dynamic_ncols=True, leave=True,
                     desc=self.plan.spec_file.spec.name)
 
-    def _tick(self, row: Mapping[str, Any]) -> None:
-        if row.get("error_type"):
+    def _tick(self, row: EvalRow) -> None:
+        if row.failed:
             self._errors += 1
         bar = self._bar
         if bar is None or bar.disable:

@@ -4,86 +4,101 @@
       run.json       manifest: spec, llmkit version, start/end, status, models, skipped configs, env var NAMES
       prompts.jsonl  the prompt set as run (so --resume does not depend on the original file)
       rows.jsonl     one JSON object per finished row, appended as each row finishes
+      .lock          held by the one process writing the run (llmkit.evals.runlock); .lock.owner.json says who
       report/        written by `python -m llmkit.evals report`
 
-rows.jsonl is append-only: every row is written and flushed to the OS the moment it finishes, so a killed
+rows.jsonl is append-only: every row is written to the OS in one write the moment it finishes, so a killed
 process loses only the rows in flight; it is fsync'ed at least once a second and on close (protects against a
-machine crash too). Costs are Decimal strings on disk, float64 in the DataFrame. A re-run row (resume with
---retry-errors) is appended again; `load` keeps the last line per (model, config_label, prompt_id, repeat).
-A torn last line from a killed process is ignored.
+machine crash too). A write that fails (disk full, file size limit) is rolled back to the last whole row and
+raised as RunWriteError, so the file never holds a torn row that counts. Rows are `EvalRow`s (llmkit.evals.row):
+costs are Decimal strings on disk, float64 in the DataFrame. A re-run row (resume with --retry-errors) is
+appended again; readers keep the last line per RowKey. A torn last line (a killed writer) is dropped and its row
+re-run by resume; any other line that is not a row is skipped with a warning naming its line number.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from llmkit.errors import RunStoreError, RunWriteError
+from llmkit.evals.row import COLUMNS, EvalRow, RowKey, rows_frame
 
 ROWS_FILE = "rows.jsonl"
 MANIFEST_FILE = "run.json"
 PROMPTS_FILE = "prompts.jsonl"
+COST_COLUMNS = tuple(name for name in COLUMNS if name.endswith("cost_usd"))
 
-# The DataFrame's columns and dtypes, in order (score_* columns follow, then score_error).
-COLUMNS: dict[str, str] = {
-    "run_id": "string",
-    "model": "string",
-    "provider": "string",
-    "runtime": "string",
-    "host": "string",
-    "config_label": "string",
-    "config": "string",
-    "prompt_id": "string",
-    "prompt": "string",
-    "expected": "string",
-    "repeat": "int64",
-    "output": "string",
-    "reasoning": "string",
-    "finish_reason": "string",
-    "error_type": "string",
-    "error": "string",
-    "latency_s": "float64",
-    "ttft_s": "float64",
-    "input_tokens": "Int64",
-    "output_tokens": "Int64",
-    "reasoning_tokens": "Int64",
-    "cached_input_tokens": "Int64",
-    "input_cost_usd": "float64",
-    "output_cost_usd": "float64",
-    "cost_usd": "float64",
-    "saved_cost_usd": "float64",
-    "cached": "bool",
-    "usage_estimated": "bool",
-    "started_at": "datetime64[ns, UTC]",
-}
-COST_COLUMNS = ("input_cost_usd", "output_cost_usd", "cost_usd", "saved_cost_usd")
+logger = logging.getLogger("llmkit.evals")
+
+
+def write_error(path: Path, exc: OSError) -> RunWriteError:
+    """The typed error for a failed write of a run's file (the OSError's own text, never a traceback)."""
+    return RunWriteError(f"{path}: cannot write ({exc.strerror or exc})", path=str(path),
+                         hint="finished rows are kept; free space (or raise the limit), then finish the run: "
+                              f"python -m llmkit.evals run --resume {path.parent}")
 
 
 class RowWriter:
-    """Appends rows to rows.jsonl: write + flush per row, fsync at most once a second and on close."""
+    """Appends rows to rows.jsonl: one write per row, fsync at most once a second and on close."""
 
     def __init__(self, path: Path, fsync_interval_s: float = 1.0) -> None:
         self.path = path
-        _repair_tail(path)
-        self._file: IO[str] = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        try:
+            _repair_tail(path)
+            self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed in close()
+            self._size = self._file.seek(0, os.SEEK_END)
+        except OSError as exc:
+            raise write_error(path, exc) from None
         self._interval = fsync_interval_s
         self._last_sync = time.monotonic()
 
     def write(self, row: Mapping[str, Any]) -> None:
-        self._file.write(json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=str) + "\n")
-        self._file.flush()
-        now = time.monotonic()
-        if now - self._last_sync >= self._interval:
-            os.fsync(self._file.fileno())
-            self._last_sync = now
+        """Append one row, or raise RunWriteError with the file cut back to its last whole row."""
+        text = json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+        encoded = text.encode("utf-8", "backslashreplace")  # a lone surrogate stays a JSON \\u escape
+        data = memoryview(encoded)
+        try:
+            while data:  # a short write (the file size limit) is finished or fails on the next call
+                data = data[self._file.write(data) or 0:]
+            now = time.monotonic()
+            if now - self._last_sync >= self._interval:
+                _fsync(self._file.fileno())
+                self._last_sync = now
+        except OSError as exc:
+            self._rollback()
+            raise write_error(self.path, exc) from None
+        self._size += len(encoded)
+
+    def _rollback(self) -> None:
+        try:
+            os.ftruncate(self._file.fileno(), self._size)
+        except OSError:
+            logger.debug("%s: could not cut a partly written row; the next resume drops it", self.path)
 
     def close(self) -> None:
-        if not self._file.closed:
-            self._file.flush()
-            os.fsync(self._file.fileno())
+        if self._file.closed:
+            return
+        try:
+            _fsync(self._file.fileno())
+        except OSError as exc:
+            raise write_error(self.path, exc) from None
+        finally:
             self._file.close()
+
+
+def _fsync(fd: int) -> None:
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:  # EINVAL: a file that cannot be synced (a device, a pipe): nothing to do
+            raise
 
 
 def _repair_tail(path: Path) -> None:
@@ -100,29 +115,49 @@ def _repair_tail(path: Path) -> None:
         f.truncate()
 
 
-def iter_rows(run_dir: str | Path) -> Iterator[dict[str, Any]]:
-    """Every parsable row of a run in file order (a torn line is skipped)."""
+def read_rows(run_dir: str | Path) -> Iterator[EvalRow]:
+    """Every row of a run in file order; see the module docstring for torn and unreadable lines."""
     path = Path(run_dir) / ROWS_FILE
-    if not path.exists():
+    try:
+        f = open(path, "rb")  # noqa: SIM115 - closed below; bytes, so one bad byte cannot end the read
+    except FileNotFoundError:
         return
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if not line.endswith("\n"):
-                break
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
+    except OSError as exc:
+        raise RunStoreError(f"{path}: cannot read ({exc.strerror})", path=str(path)) from None
+    with f:
+        for number, line in enumerate(f, 1):
+            if not line.endswith(b"\n"):
+                logger.debug("%s:%d: dropped a torn last line (a writer was killed); resume re-runs its row",
+                             path, number)
+                return
+            if not line.strip():
                 continue
-            if isinstance(row, dict):
-                yield row
+            try:
+                data = json.loads(line)
+            except ValueError:
+                logger.warning("%s:%d: skipped a line that is not JSON", path, number)
+                continue
+            if not isinstance(data, dict):
+                logger.warning("%s:%d: skipped a line that is not a row (not a JSON object)", path, number)
+                continue
+            try:
+                yield EvalRow.from_json(data)
+            except (ValueError, TypeError, KeyError) as exc:
+                logger.warning("%s:%d: skipped a line that is not a row (%s)", path, number, _reason(exc))
 
 
-def latest_rows(run_dir: str | Path) -> dict[tuple[str, str, str, int], dict[str, Any]]:
-    """The last row per (model, config_label, prompt_id, repeat)."""
-    out: dict[tuple[str, str, str, int], dict[str, Any]] = {}
-    for row in iter_rows(run_dir):
-        out[(row["model"], row["config_label"], str(row["prompt_id"]), int(row["repeat"]))] = row
-    return out
+def _reason(exc: Exception) -> str:
+    return f"no {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc) or type(exc).__name__
+
+
+def iter_rows(run_dir: str | Path) -> Iterator[dict[str, Any]]:
+    """Every row of a run in file order, as rows.jsonl objects."""
+    return (row.to_json() for row in read_rows(run_dir))
+
+
+def latest_rows(run_dir: str | Path) -> dict[RowKey, EvalRow]:
+    """The last row per key (a re-run row replaces the earlier one)."""
+    return {row.key: row for row in read_rows(run_dir)}
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -132,40 +167,26 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def read_manifest(run_dir: str | Path) -> dict[str, Any]:
-    from llmkit.evals.spec import SpecError
-
     path = Path(run_dir) / MANIFEST_FILE
     try:
-        data = json.loads(path.read_text("utf-8"))
+        data = json.loads(path.read_bytes())
     except FileNotFoundError:
-        raise SpecError(f"{run_dir}: not a run directory (no {MANIFEST_FILE}); "
-                        "run directories are printed by `python -m llmkit.evals run`") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SpecError(f"{path}: unreadable manifest ({exc})") from None
+        raise RunStoreError(f"{run_dir}: not a run directory (no {MANIFEST_FILE})", path=str(run_dir),
+                            hint="run directories are printed by `python -m llmkit.evals run`") from None
+    except OSError as exc:
+        raise RunStoreError(f"{path}: cannot read the manifest ({exc.strerror})", path=str(path)) from None
+    except ValueError as exc:
+        raise RunStoreError(f"{path}: unreadable manifest ({exc})", path=str(path)) from None
     if not isinstance(data, dict):
-        raise SpecError(f"{path}: unreadable manifest (not an object)")
+        raise RunStoreError(f"{path}: unreadable manifest (not an object)", path=str(path))
     return data
 
 
 def load(run_dir: str | Path) -> Any:
-    """The run's rows as a pandas DataFrame with the documented columns and dtypes (see COLUMNS)."""
-    import pandas as pd
-
+    """The run's rows as a pandas DataFrame with the documented columns and dtypes (llmkit.evals.row)."""
     manifest = read_manifest(run_dir)
-    score_columns: list[str] = list(manifest.get("score_columns") or [])
-    rows = list(latest_rows(run_dir).values())
-    for row in rows:
-        for name in row:
-            if name.startswith("score_") and name != "score_error" and name not in score_columns:
-                score_columns.append(name)
-    meta_columns = list(dict.fromkeys(name for row in rows for name in row if name.startswith("meta_")))
-    columns = [*COLUMNS, *score_columns, "score_error", *meta_columns]
-    frame = pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
-    for name, dtype in COLUMNS.items():
-        frame[name] = _as_dtype(frame[name], dtype)
-    for name in score_columns:
-        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
-    frame["score_error"] = frame["score_error"].astype("string")
+    scores = [str(c).removeprefix("score_") for c in manifest.get("score_columns") or []]
+    frame = rows_frame(list(latest_rows(run_dir).values()), scores)
     return _in_plan_order(frame, manifest, Path(run_dir)).reset_index(drop=True)
 
 
@@ -188,18 +209,3 @@ def _in_plan_order(frame: Any, manifest: Mapping[str, Any], run_dir: Path) -> An
     keyed = frame.assign(_v=v_rank, _p=p_rank)
     return keyed.sort_values(["_v", "_p", "repeat"], kind="stable").drop(columns=["_v", "_p"])
 
-
-def _as_dtype(series: Any, dtype: str) -> Any:
-    import pandas as pd
-
-    if dtype == "float64":
-        return pd.to_numeric(series, errors="coerce").astype("float64")
-    if dtype == "Int64":
-        return pd.to_numeric(series, errors="coerce").astype("Int64")
-    if dtype == "int64":
-        return pd.to_numeric(series, errors="coerce").fillna(0).astype("int64")
-    if dtype == "bool":
-        return series.fillna(False).astype("bool")
-    if dtype.startswith("datetime64"):
-        return pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601").astype(dtype)
-    return series.astype("string")

@@ -1,8 +1,8 @@
 """CompareView: one prompt across several models (and configs) at once, side by side, one card per run.
 
 Runs stream concurrently (`asyncio.gather`); each card shows its own output, latency, TTFT, tokens, cost and
-error, so one failing model never hides the others. `.to_dataframe()` has one row per (model, config) with
-the same column names as eval results.
+error, so one failing model never hides the others. Each run is an `EvalRow` (the eval runner's row type), so
+`.to_dataframe()` has one row per (model, config) with the eval results' column names and dtypes.
 """
 
 from __future__ import annotations
@@ -12,19 +12,25 @@ import html
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import ipywidgets as w
 
 from llmkit.config import LLMConfig, config_from_mapping
 from llmkit.display import error_html, error_line, stats_line
+from llmkit.evals.row import EvalRow, rows_frame
 from llmkit.factory import LLMFactory
-from llmkit.messages import CompleteResponse
 from llmkit.widgets._run import Progress, progress_line, schedule, stream_reply
 
 DEFAULT_MODELS = ("echo:mock", "oracle:mock", "reasoner-effort:mock")
 _PRE = "white-space:pre-wrap;margin:0;font-family:var(--jp-code-font-family, monospace)"
 _SMALL = "font-size:85%;line-height:1.35"
+#: The columns of `CompareView.to_dataframe()`: those of eval results that a single prompt has.
+COMPARE_COLUMNS = ("model", "provider", "runtime", "config_label", "config", "prompt", "output", "reasoning",
+                   "finish_reason", "error_type", "error", "latency_s", "ttft_s", "input_tokens", "output_tokens",
+                   "reasoning_tokens", "cached_input_tokens", "input_cost_usd", "output_cost_usd", "cost_usd",
+                   "cached", "usage_estimated")
 
 
 @dataclass(slots=True)
@@ -69,8 +75,8 @@ class CompareView(w.VBox):  # type: ignore[misc]
                                    tooltip="send the prompt to every selected model × config")
         self.cards = w.HBox(layout=w.Layout(flex_flow="row wrap", align_items="stretch"))
         self.summary = w.HTML()
-        self.results: list[dict[str, Any]] = []
-        self.pending: asyncio.Future[list[dict[str, Any]]] | None = None
+        self.results: list[EvalRow] = []
+        self.pending: asyncio.Future[list[EvalRow]] | None = None
         super().__init__([w.HBox([self.models, self.config_select]), self.prompt, self.run_button, self.cards,
                           self.summary], **kwargs)
         self.add_class("llmkit-compare")
@@ -87,7 +93,7 @@ class CompareView(w.VBox):  # type: ignore[misc]
         self.config_select.value = [s for s in dict.fromkeys(selected) if s in self.configs]
         self.config_select.layout.display = None if len(self.configs) > 1 else "none"
 
-    async def run(self, prompt: str | None = None) -> list[dict[str, Any]]:
+    async def run(self, prompt: str | None = None) -> list[EvalRow]:
         """Send the prompt to every selected model × config concurrently; return one result row per run."""
         text = self.prompt.value if prompt is None else prompt
         runs = [(m, label) for m in self.models.value for label in self.config_select.value]
@@ -104,34 +110,27 @@ class CompareView(w.VBox):  # type: ignore[misc]
         finally:
             self.run_button.disabled = False
         self.results = list(rows)
-        failed = sum(1 for r in rows if r["error_type"])
-        total = sum(r["cost_usd"] or 0 for r in rows)
-        unknown = any(r["cost_usd"] is None and not r["error_type"] for r in rows)  # a model without a price
+        failed = sum(1 for r in rows if r.failed)
+        total = sum((r.cost_usd or Decimal(0) for r in rows), Decimal(0))
+        unknown = any(r.cost_usd is None and not r.failed for r in rows)  # a model without a price
         summary = f"{len(rows)} run(s), {failed} failed · total cost " + ("unknown" if unknown else f"${total:.6f}")
         self.summary.value = f"<div style='{_SMALL}'>{summary}</div>"
         return self.results
 
-    def run_sync(self, prompt: str | None = None) -> list[dict[str, Any]]:
+    def run_sync(self, prompt: str | None = None) -> list[EvalRow]:
         from llmkit._sync import run_sync
 
         return run_sync(self.run(prompt))
 
-    async def wait(self) -> list[dict[str, Any]]:
+    async def wait(self) -> list[EvalRow]:
         """Wait for the run started by the Run button (if any) and return its rows."""
         if self.pending is not None:
             await self.pending
         return self.results
 
     def to_dataframe(self) -> Any:
-        """One row per (model, config) of the last run (needs pandas)."""
-        import pandas as pd
-
-        columns = ["model", "config_label", "config", "output", "reasoning", "finish_reason", "error_type", "error",
-                   "latency_s", "ttft_s", "input_tokens", "output_tokens", "reasoning_tokens", "cost_usd", "cached"]
-        frame = pd.DataFrame(self.results, columns=columns)
-        for column in ("input_tokens", "output_tokens", "reasoning_tokens"):  # failed runs have no counts
-            frame[column] = frame[column].astype("Int64")
-        return frame
+        """One row per (model, config) of the last run, COMPARE_COLUMNS with eval results' dtypes (needs pandas)."""
+        return rows_frame(self.results, columns=COMPARE_COLUMNS)
 
     # ----- internals -------------------------------------------------------------------------------------
     def _on_run(self, _button: w.Button) -> None:
@@ -147,13 +146,10 @@ class CompareView(w.VBox):  # type: ignore[misc]
         box.add_class("llmkit-compare-card")
         return _Card(model, label, box, output, stats)
 
-    async def _run_one(self, card: _Card, prompt: str) -> dict[str, Any]:
+    async def _run_one(self, card: _Card, prompt: str) -> EvalRow:
         config = self.configs[card.label].merged(self.model_configs.get(card.model))
-        row: dict[str, Any] = {"model": card.model, "config_label": card.label,
-                               "config": json.dumps(config.output_params(), sort_keys=True, default=str),
-                               "output": "", "reasoning": None, "finish_reason": None, "error_type": None,
-                               "error": None, "latency_s": None, "ttft_s": None, "input_tokens": None,
-                               "output_tokens": None, "reasoning_tokens": None, "cost_usd": None, "cached": False}
+        row = EvalRow(model=card.model, config_label=card.label, prompt=prompt,
+                      config=json.dumps(config.output_params(), sort_keys=True, default=str))
 
         def show(progress: Progress) -> None:
             card.output.value = self._text_html(progress.content, progress.reasoning)
@@ -161,27 +157,18 @@ class CompareView(w.VBox):  # type: ignore[misc]
 
         try:
             llm = LLMFactory.create_llm(card.model, config)
+            row.provider, row.runtime = llm.model.provider.value, llm.model.runtime.value
             response = await stream_reply(llm, prompt, show)
         except Exception as exc:  # each column shows its own error; the others carry on
             partial = getattr(exc, "partial_content", None) or ""
             card.output.value = self._text_html(partial, "")
             card.stats.value = f"<div style='{_SMALL}'>{error_html(exc)}</div>"
-            error_type = getattr(exc, "error_type", type(exc).__name__)
-            row.update(output=partial, error_type=error_type, error=error_line(exc))
+            row.set_error(getattr(exc, "error_type", type(exc).__name__), error_line(exc), partial)
             return row
         card.output.value = self._text_html(response.content, response.reasoning or "")
         card.stats.value = f"<div class='llmkit-stats' style='{_SMALL}'>{html.escape(stats_line(response))}</div>"
-        row.update(self._response_fields(response))
+        row.set_response(response)
         return row
-
-    @staticmethod
-    def _response_fields(response: CompleteResponse) -> dict[str, Any]:
-        usage = response.usage
-        return {"output": response.content, "reasoning": response.reasoning,
-                "finish_reason": response.finish_reason, "latency_s": response.latency_s,
-                "ttft_s": response.ttft_s, "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
-                "reasoning_tokens": usage.reasoning_tokens,
-                "cost_usd": None if usage.total_cost is None else float(usage.total_cost), "cached": response.cached}
 
     @staticmethod
     def _text_html(content: str, reasoning: str) -> str:
