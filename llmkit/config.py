@@ -5,20 +5,33 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from llmkit.errors import ConfigValidationError
 
 if TYPE_CHECKING:
-    from llmkit.models import LLMModel
     from llmkit.pricing import Pricing
 
 # LLMConfig fields that a model's config_schema may restrict; everything else in a schema is an extra param.
 SCHEMA_CHECKED_FIELDS = ("temperature", "top_p", "max_tokens", "seed", "stop")
 # Fields that change a model's output; the cache key and eval rows use exactly these.
 OUTPUT_FIELDS = ("temperature", "top_p", "max_tokens", "seed", "stop", "system_message", "extra_params")
+
+
+class ModelFacts(Protocol):
+    """What validating a config reads of a model; `LLMModel` satisfies it. A Protocol rather than an import,
+    because `llmkit.models` imports this module (a model's default config is an LLMConfig)."""
+
+    @property
+    def identifier(self) -> str: ...
+
+    @property
+    def config_schema(self) -> Mapping[str, Any]: ...
+
+    @property
+    def default_config(self) -> LLMConfig | None: ...
 
 
 class PricingConfig(BaseModel):
@@ -91,7 +104,7 @@ def config_from_mapping(data: Mapping[str, Any]) -> LLMConfig:
         raise ConfigValidationError(f"Invalid LLMConfig: {problems}", hint=f"LLMConfig fields are: {allowed}") from None
 
 
-def effective_max_tokens(model: LLMModel, config: LLMConfig) -> int | None:
+def effective_max_tokens(model: ModelFacts, config: LLMConfig) -> int | None:
     if config.max_tokens is not None:
         return config.max_tokens
     default = model.default_config.max_tokens if model.default_config else None
@@ -105,7 +118,7 @@ def schema_instance(config: LLMConfig) -> dict[str, Any]:
     return instance
 
 
-def validate_config(model: LLMModel, config: LLMConfig) -> None:
+def validate_config(model: ModelFacts, config: LLMConfig) -> None:
     """Check a config against the model's schema before any request; raise ConfigValidationError if rejected."""
     schema = model.config_schema
     properties: Mapping[str, Any] = schema.get("properties") or {}
@@ -164,7 +177,7 @@ def _draft_validator_class() -> Any:
             sys.modules.pop(name, None)
 
 
-def _validator_for(model: LLMModel) -> Any:
+def _validator_for(model: ModelFacts) -> Any:
     """One compiled jsonschema validator per schema object (schemas are immutable)."""
     Draft202012Validator = _draft_validator_class()
 
@@ -177,7 +190,7 @@ def _validator_for(model: LLMModel) -> Any:
     return hit[1]
 
 
-def _validate_with_jsonschema(model: LLMModel, instance: dict[str, Any]) -> None:
+def _validate_with_jsonschema(model: ModelFacts, instance: dict[str, Any]) -> None:
     errors = sorted(_validator_for(model).iter_errors(instance), key=lambda e: list(e.path))
     if not errors:
         return
@@ -216,7 +229,7 @@ def _show(value: Any) -> str:
     return "true" if value is True else "false" if value is False else str(value)
 
 
-def _validate_cross_field(model: LLMModel, config: LLMConfig, properties: Mapping[str, Any],
+def _validate_cross_field(model: ModelFacts, config: LLMConfig, properties: Mapping[str, Any],
                           instance: Mapping[str, Any]) -> None:
     """Constraints between fields, declared in the schema as `x-less-than: <other field>` and
     `x-when-set: {<other field>: <sub-schema>}` (while `key` is set, `other` must match the sub-schema)."""
@@ -233,7 +246,7 @@ def _validate_cross_field(model: LLMModel, config: LLMConfig, properties: Mappin
             )
 
 
-def _validate_when_set(model: LLMModel, key: str, prop: Mapping[str, Any], instance: Mapping[str, Any]) -> None:
+def _validate_when_set(model: ModelFacts, key: str, prop: Mapping[str, Any], instance: Mapping[str, Any]) -> None:
     rules = prop.get("x-when-set")
     if not rules or key not in instance:
         return

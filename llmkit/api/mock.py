@@ -35,7 +35,7 @@ from llmkit.errors import (
     RateLimitError,
     StreamError,
 )
-from llmkit.messages import ChunkResponse, CompleteResponse, LLMRequest, TokenUsage
+from llmkit.messages import ChunkResponse, CompleteResponse, FinishReason, LLMRequest, TokenUsage
 from llmkit.models import LLMModel, LLMProvider, LLMRuntime
 from llmkit.pricing import Pricing
 from llmkit.schemas import build_schema, parameter, reasoning_parameter, sampling_parameters
@@ -133,7 +133,7 @@ class MockLLM(BaseLLM):
         _, reasoning_tokens, left = _take(reasoning or "", limit)
         return reasoning_tokens + _take(content, left)[1]
 
-    def _truncate(self, reply: _Reply) -> tuple[str, str | None, TokenUsage, str]:
+    def _truncate(self, reply: _Reply) -> tuple[str, str | None, TokenUsage, FinishReason]:
         limit = self.config.max_tokens or self.model.max_output_tokens or MOCK_MAX_OUTPUT
         reasoning, reasoning_tokens, left = _take(reply.reasoning or "", limit)
         content, content_tokens, _ = _take(reply.content, left)

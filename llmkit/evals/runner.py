@@ -4,7 +4,7 @@ appended to disk the moment it finishes, errors as rows, clean stop on request (
 Each row is a fresh single-turn conversation: the config is resolved once per model × config (plan), and each
 row constructs the backend class directly (no re-validation), sets the prompt row's system prompt, and streams
 the answer with `sample_index=repeat` (so a response cache keeps repeats independent). Streaming gives a real
-TTFT; the final response (usage, cache flag, original latency) is captured by a tiny extension registered last.
+TTFT; the row reads the stream's final response (usage, cache flag, original latency), built once by the stream.
 """
 
 from __future__ import annotations
@@ -29,19 +29,7 @@ from llmkit.secrets import redact_secrets
 
 if TYPE_CHECKING:
     from llmkit.base import BaseLLM
-    from llmkit.messages import CompleteResponse, LLMRequest
-
-
-class _Capture:
-    """Keeps the final response of a call (after every other extension ran)."""
-
-    __slots__ = ("response",)
-
-    def __init__(self) -> None:
-        self.response: CompleteResponse | None = None
-
-    async def after_invoke(self, llm: BaseLLM, request: LLMRequest, response: CompleteResponse) -> None:
-        self.response = response
+    from llmkit.messages import CompleteResponse
 
 
 @dataclass
@@ -165,7 +153,6 @@ class SweepRunner:
         variant, prompt = task.variant, task.prompt
         started_at = datetime.now(timezone.utc)
         started = time.perf_counter()
-        capture = _Capture()
         response: CompleteResponse | None = None
         error: BaseException | None = None
         llm: BaseLLM | None = None
@@ -173,13 +160,10 @@ class SweepRunner:
             llm = self._llm(variant)
             if self.options.cache is not None:
                 llm.register_extension(self.options.cache)
-            llm.register_extension(capture)
             if prompt.system:
                 llm.configure_system_prompt(prompt.system)
             if self.options.stream:
-                async for _ in llm.stream_user_message(prompt.prompt, sample_index=task.repeat):
-                    pass
-                response = capture.response
+                response = await llm.stream_user_message(prompt.prompt, sample_index=task.repeat).get()
             else:
                 response = await llm.send_user_message(prompt.prompt, sample_index=task.repeat)
         except Exception as exc:  # every failure is a row; the sweep goes on
@@ -208,7 +192,8 @@ class SweepRunner:
                 else response.latency_s
             row.update({
                 "output": response.content, "reasoning": response.reasoning,
-                "finish_reason": response.finish_reason, "error_type": None, "error": None,
+                "finish_reason": response.finish_reason, "finish_reason_raw": response.finish_reason_raw,
+                "error_type": None, "error": None,
                 "latency_s": _float(latency if latency is not None else elapsed),
                 "ttft_s": _float(response.metadata.get("original_ttft_s") if cached else response.ttft_s),
                 "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
@@ -228,7 +213,7 @@ class SweepRunner:
             failure = error if error is not None else RuntimeError("the stream ended without a final response")
             partial = getattr(failure, "partial_content", None)
             row.update({
-                "output": partial or None, "reasoning": None, "finish_reason": None,
+                "output": partial or None, "reasoning": None, "finish_reason": None, "finish_reason_raw": None,
                 "error_type": type(failure).__name__, "error": redact_secrets(str(failure)) or type(failure).__name__,
                 "latency_s": elapsed, "ttft_s": None, "input_tokens": None, "output_tokens": None,
                 "reasoning_tokens": None, "cached_input_tokens": None, "input_cost_usd": "0",

@@ -42,6 +42,7 @@ COLUMNS: dict[str, str] = {
     "output": "string",
     "reasoning": "string",
     "finish_reason": "string",
+    "finish_reason_raw": "string",
     "error_type": "string",
     "error": "string",
     "latency_s": "float64",

@@ -6,7 +6,8 @@
 `original_latency_s` (its time to first token in `metadata["original_ttft_s"]`). BaseLLM then sets `latency_s`
 to the time the hit took, so a cached row never looks like a fast model. `after_invoke` stores fresh answers
 only: never a cached one, never an error (errors raise before after_invoke runs). Streaming needs nothing
-extra: BaseLLM replays a hit as chunks and hands a finished fresh stream to after_invoke assembled.
+extra: BaseLLM replays a hit as chunks, and a fresh stream's final response (`ResponseStream.response`, built
+once by the stream) is what after_invoke gets and stores.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ class ResponseCacheExtension:
             reasoning=answer.reasoning,
             usage=usage,
             finish_reason=answer.finish_reason,
+            finish_reason_raw=answer.finish_reason_raw,
             cached=True,
             original_latency_s=answer.latency_s,
             model=llm.model.identifier,
