@@ -150,7 +150,7 @@ class TokenUsage:
     def __radd__(self, other: Any) -> TokenUsage:
         if other == 0:  # lets sum() work
             return self
-        return NotImplemented  # type: ignore[no-any-return]
+        return NotImplemented
 
     def as_cached(self) -> TokenUsage:
         """The usage of a cache hit: same tokens, nothing charged, the would-have-been cost kept aside."""
