@@ -177,7 +177,7 @@ class BaseLLM(ABC):
                     yield replace(chunk, usage=response.usage)
                     return
                 if chunk.content or chunk.reasoning:
-                    stream._received_text(chunk, time.perf_counter() - started)
+                    stream._received_text(chunk, started)
                 yield chunk
         except LLMError as exc:
             if exc.partial_content is None:

@@ -11,10 +11,9 @@ import html
 
 from llmkit.errors import LLMError
 from llmkit.messages import CompleteResponse, TokenUsage, format_usd
-from llmkit.models import LLMModel, price_text, status_text
+from llmkit.models import price_text, status_text
 
-__all__ = ["error_html", "error_line", "format_usd", "model_html", "price_text", "response_html", "stats_line",
-           "status_text", "usage_html", "usage_line"]
+__all__ = ["error_html", "error_line", "format_usd", "price_text", "stats_line", "status_text", "usage_line"]
 
 
 def usage_line(usage: TokenUsage) -> str:
@@ -22,21 +21,9 @@ def usage_line(usage: TokenUsage) -> str:
     return str(usage)
 
 
-def usage_html(usage: TokenUsage) -> str:
-    return usage._repr_html_()
-
-
 def stats_line(response: CompleteResponse) -> str:
     """latency · TTFT · tokens and cost (· cached · finish reason), one line."""
     return response.stats_line()
-
-
-def response_html(response: CompleteResponse) -> str:
-    return response._repr_html_()
-
-
-def model_html(model: LLMModel) -> str:
-    return model._repr_html_()
 
 
 def error_line(exc: BaseException) -> str:

@@ -275,10 +275,6 @@ class LLMRequest:
     sample_index: int | None = None
 
     @property
-    def system_prompt(self) -> str | None:
-        return next((m.content for m in self.messages if m.role is Role.SYSTEM), None)
-
-    @property
     def last_user_message(self) -> Message | None:
         return next((m for m in reversed(self.messages) if m.role is Role.USER), None)
 

@@ -12,6 +12,7 @@ A stream is consumed once. Breaking out of the loop early leaves `.response` Non
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncGenerator, Callable, Iterator
 
 from llmkit._sync import iterate_sync
@@ -79,9 +80,10 @@ class ResponseStream:
         return f"ResponseStream({state}{', cached' if self.cached else ''})"
 
     # ----- for the producer (BaseLLM) --------------------------------------------------------------------------
-    def _received_text(self, chunk: ChunkResponse, elapsed_s: float) -> None:
+    def _received_text(self, chunk: ChunkResponse, started: float) -> None:
+        """Keep a chunk that carried text; the first one sets the time to first token (`started`: perf_counter)."""
         if self.ttft_s is None:
-            self.ttft_s = elapsed_s
+            self.ttft_s = time.perf_counter() - started
         self._received.append(chunk)
 
     def _assemble(self, final: ChunkResponse, usage: TokenUsage, latency_s: float, model: str,
