@@ -4,6 +4,7 @@ runner, the widgets and the response cache read instead of rebuilding it."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,17 @@ def test_the_sync_stream_iterates_and_exposes_the_response() -> None:
     assert stream.response is not None and stream.response.content == "The answer is 5."
     assert "".join(c.content for c in chunks) == stream.content == "The answer is 5."
     assert stream.get() is stream.response and stream.usage == chunks[-1].usage
+
+
+async def test_the_stream_is_an_async_iterator_that_can_be_closed_early() -> None:
+    llm = LLMFactory.create_llm("echo:mock")
+    stream = llm.stream_user_message("one two three four five six seven eight nine ten")
+    assert isinstance(stream, AsyncIterator)
+    first = await stream.__anext__()
+    assert first.content and not first.is_complete
+    await stream.aclose()
+    assert stream.response is None and stream.content == first.content
+    assert llm.messages == []  # an unfinished call does not join the history
 
 
 async def test_a_failed_stream_has_no_response_and_get_says_why() -> None:
