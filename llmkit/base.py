@@ -163,6 +163,8 @@ class BaseLLM(ABC):
         source = replay_chunks(hit) if hit is not None else self._stream_user_message_to_llm(request)
         try:
             async for chunk in source:
+                if chunk.content or chunk.reasoning:
+                    stream._received_text(chunk, started)
                 if chunk.is_complete:
                     usage = chunk.usage
                     if usage is None:  # the server reported none: count it, the same for every backend
@@ -176,8 +178,6 @@ class BaseLLM(ABC):
                     self._history += [message, Message(Role.ASSISTANT, response.content, reasoning=response.reasoning)]
                     yield replace(chunk, usage=response.usage)
                     return
-                if chunk.content or chunk.reasoning:
-                    stream._received_text(chunk, started)
                 yield chunk
         except LLMError as exc:
             if exc.partial_content is None:

@@ -18,8 +18,9 @@ from llmkit.errors import StreamError
 from llmkit.evals.store import iter_rows
 from llmkit.extensions.cache import ResponseCacheExtension
 from llmkit.factory import LLMFactory
-from llmkit.messages import CompleteResponse, LLMRequest
+from llmkit.messages import ChunkResponse, CompleteResponse, LLMRequest
 from llmkit.streaming import ResponseStream
+from llmkit.tokens import count_tokens
 from llmkit.widgets import Playground
 
 
@@ -160,3 +161,21 @@ def test_eval_rows_are_the_streams_final_responses(tmp_path: Path) -> None:
         assert (row["input_tokens"], row["output_tokens"], row["cost_usd"]) == (
             usage.input_tokens, usage.output_tokens, format(usage.total_cost, "f"))
         assert json.dumps(row)  # a plain JSON row
+
+
+class _FinalChunkCarriesText(BaseLLM):
+    """A backend whose last chunk also carries text (allowed by the chunk contract) and no usage."""
+
+    async def _send_user_message_to_llm(self, request: LLMRequest) -> CompleteResponse:
+        raise NotImplementedError
+
+    async def _stream_user_message_to_llm(self, request: LLMRequest) -> AsyncIterator[ChunkResponse]:
+        yield ChunkResponse(content="Hello")
+        yield ChunkResponse(content=" world", is_complete=True, finish_reason="stop")
+
+
+async def test_text_on_the_final_chunk_is_kept_and_missing_usage_is_counted() -> None:
+    llm = _FinalChunkCarriesText(LLMFactory.get_model("echo:mock"))
+    response = await llm.stream_user_message("hi").get()
+    assert response.content == "Hello world" and llm.messages[-1].content == "Hello world"
+    assert response.usage.estimated and response.usage.output_tokens == count_tokens("Hello world")
