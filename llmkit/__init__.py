@@ -34,8 +34,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first
         UnknownModelError,
     )
     from llmkit.factory import LLMFactory
-    from llmkit.messages import ChunkResponse, CompleteResponse, Message, Role, TokenUsage
+    from llmkit.messages import ChunkResponse, CompleteResponse, FinishReason, Message, Role, TokenUsage
     from llmkit.models import LLMModel, LLMProvider, LLMRuntime, format_identifier, parse_identifier
+    from llmkit.streaming import ResponseStream
 
 _HOME = {
     "BaseLLM": "llmkit.base",
@@ -44,6 +45,7 @@ _HOME = {
     "LLMFactory": "llmkit.factory",
     "ChunkResponse": "llmkit.messages",
     "CompleteResponse": "llmkit.messages",
+    "FinishReason": "llmkit.messages",
     "Message": "llmkit.messages",
     "Role": "llmkit.messages",
     "TokenUsage": "llmkit.messages",
@@ -52,6 +54,7 @@ _HOME = {
     "LLMRuntime": "llmkit.models",
     "format_identifier": "llmkit.models",
     "parse_identifier": "llmkit.models",
+    "ResponseStream": "llmkit.streaming",
 }
 _HOME.update(dict.fromkeys(
     ["AuthenticationError", "BudgetExceededError", "ConfigValidationError", "ConfigurationError", "ContextLengthError",
@@ -86,6 +89,7 @@ __all__ = [
     "ConfigValidationError",
     "ConfigurationError",
     "ContextLengthError",
+    "FinishReason",
     "InvalidIdentifierError",
     "LLMConfig",
     "LLMError",
@@ -102,6 +106,7 @@ __all__ = [
     "ProviderUnavailableError",
     "QuotaExceededError",
     "RateLimitError",
+    "ResponseStream",
     "Role",
     "StreamError",
     "TokenUsage",

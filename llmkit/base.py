@@ -9,27 +9,20 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from llmkit._sync import iterate_sync, run_sync
-from llmkit.config import LLMConfig, effective_pricing
+from llmkit._sync import run_sync
+from llmkit.billing import effective_pricing
+from llmkit.config import LLMConfig
 from llmkit.errors import ConfigurationError, LLMError, StreamError
-from llmkit.extensions.usage import TokenUsageTrackingExtension
-from llmkit.messages import (
-    ChunkResponse,
-    CompleteResponse,
-    Image,
-    ImageInput,
-    LLMRequest,
-    Message,
-    Role,
-    TokenUsage,
-    assemble_response,
-)
+from llmkit.messages import ChunkResponse, CompleteResponse, Image, ImageInput, LLMRequest, Message, Role, TokenUsage
+from llmkit.streaming import ResponseStream, SyncResponseStream
+from llmkit.tokens import estimated_usage
+from llmkit.usage import TokenUsageTrackingExtension
 
 if TYPE_CHECKING:
     from llmkit.models import LLMModel
@@ -163,39 +156,44 @@ class BaseLLM(ABC):
         self._history += [message, Message(Role.ASSISTANT, response.content, reasoning=response.reasoning)]
         return response
 
-    async def stream_user_message(self, content: str, images: Sequence[ImageInput | Image] | None = None, *,
-                                  sample_index: int | None = None) -> AsyncIterator[ChunkResponse]:
-        """Stream the answer; the last chunk has is_complete=True and the usage (priced)."""
+    def stream_user_message(self, content: str, images: Sequence[ImageInput | Image] | None = None, *,
+                            sample_index: int | None = None) -> ResponseStream:
+        """Stream the answer: iterate the result for chunks (the last has is_complete=True and the priced usage);
+        once finished, its `.response` (or `await stream.get()`) is the final CompleteResponse."""
+        return ResponseStream(lambda stream: self._produce(stream, content, images, sample_index))
+
+    async def _produce(self, stream: ResponseStream, content: str, images: Sequence[ImageInput | Image] | None,
+                       sample_index: int | None) -> AsyncGenerator[ChunkResponse, None]:
+        """The chunks of one streamed call; at the final chunk it assembles, prices and hooks the response once
+        and hands it to `stream` before yielding that chunk."""
         self._ensure_open()
         message = self._user_message(content, images)
         request = self._request_for(message, stream=True, sample_index=sample_index)
         started, at = time.perf_counter(), datetime.now(timezone.utc)
         hit = await self.before_invoke(request)
+        stream.cached = hit is not None
         source = replay_chunks(hit) if hit is not None else self._stream_user_message_to_llm(request)
-        chunks: list[ChunkResponse] = []
-        ttft: float | None = None
         try:
             async for chunk in source:
-                if ttft is None and (chunk.content or chunk.reasoning):
-                    ttft = time.perf_counter() - started
+                if chunk.content or chunk.reasoning:
+                    stream._received_text(chunk, started)
                 if chunk.is_complete:
-                    final = chunk if hit is not None else self._priced_chunk(chunk, at)
-                    chunks.append(final)
-                    response = assemble_response(
-                        chunks, latency_s=time.perf_counter() - started, ttft_s=ttft, model=self.model.identifier,
-                        cached=hit is not None,
-                        original_latency_s=hit.original_latency_s if hit is not None else None,
-                        metadata=dict(hit.metadata) if hit is not None else {},
-                    )
+                    usage = chunk.usage
+                    if usage is None:  # the server reported none: count it, the same for every backend
+                        usage = estimated_usage(request.messages, stream.content, stream.reasoning)
+                    if hit is None:
+                        usage = self.price_usage(usage, at)
+                    response = stream._assemble(chunk, usage, time.perf_counter() - started, self.model.identifier,
+                                                hit)
                     response = await self.after_invoke(request, response)
+                    stream._finish(response)
                     self._history += [message, Message(Role.ASSISTANT, response.content, reasoning=response.reasoning)]
-                    yield replace(final, usage=response.usage)
+                    yield replace(chunk, usage=response.usage)
                     return
-                chunks.append(chunk)
                 yield chunk
         except LLMError as exc:
             if exc.partial_content is None:
-                exc.partial_content = "".join(c.content for c in chunks)
+                exc.partial_content = stream.content
             raise
         finally:
             closer = getattr(source, "aclose", None)
@@ -203,17 +201,11 @@ class BaseLLM(ABC):
                 await closer()
         raise StreamError(
             f"The stream from {self.model.identifier} ended before the model finished",
-            partial_content="".join(c.content for c in chunks),
+            partial_content=stream.content,
         )
 
     def _pricing(self) -> Pricing | None:
         return effective_pricing(self.model, self.config)
-
-    def _priced(self, response: CompleteResponse, at: datetime) -> CompleteResponse:
-        return response if response.cached else replace(response, usage=self.price_usage(response.usage, at))
-
-    def _priced_chunk(self, chunk: ChunkResponse, at: datetime) -> ChunkResponse:
-        return replace(chunk, usage=self.price_usage(chunk.usage or TokenUsage(estimated=True), at))
 
     def price_usage(self, usage: TokenUsage, at: datetime | None = None) -> TokenUsage:
         """Cost of usage at this instance's price (LLMConfig.pricing, else the catalog's); unpriced when none."""
@@ -228,8 +220,9 @@ class BaseLLM(ABC):
         return run_sync(self.send_user_message(content, images, **kwargs))
 
     def stream_user_message_sync(self, content: str, images: Sequence[ImageInput | Image] | None = None,
-                                 **kwargs: Any) -> Iterator[ChunkResponse]:
-        return iterate_sync(self.stream_user_message(content, images, **kwargs))
+                                 **kwargs: Any) -> SyncResponseStream:
+        """`stream_user_message` for sync code: iterate it for chunks; `.response` / `.get()` as in the async one."""
+        return SyncResponseStream(self.stream_user_message(content, images, **kwargs))
 
     # ----- lifecycle --------------------------------------------------------------------------------------
     async def cleanup(self) -> None:
@@ -272,7 +265,8 @@ class BaseLLM(ABC):
 
     @abstractmethod
     def _stream_user_message_to_llm(self, request: LLMRequest) -> AsyncIterator[ChunkResponse]:
-        """Yield chunks; the last has is_complete=True and the token counts."""
+        """Yield chunks; the last has is_complete=True, the finish reason and the token counts (None when the
+        server reported none: BaseLLM then counts them and marks them estimated)."""
 
 
 async def replay_chunks(response: CompleteResponse, size: int = 64) -> AsyncIterator[ChunkResponse]:
@@ -282,4 +276,5 @@ async def replay_chunks(response: CompleteResponse, size: int = 64) -> AsyncIter
             yield ChunkResponse(reasoning=response.reasoning[i : i + size])
     for i in range(0, len(response.content), size):
         yield ChunkResponse(content=response.content[i : i + size])
-    yield ChunkResponse(is_complete=True, usage=response.usage, finish_reason=response.finish_reason)
+    yield ChunkResponse(is_complete=True, usage=response.usage, finish_reason=response.finish_reason,
+                        finish_reason_raw=response.finish_reason_raw)

@@ -6,20 +6,33 @@ import functools
 import sys
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from llmkit.errors import ConfigValidationError
 
 if TYPE_CHECKING:
-    from llmkit.models import LLMModel
     from llmkit.pricing import Pricing
 
 # LLMConfig fields that a model's config_schema may restrict; everything else in a schema is an extra param.
 SCHEMA_CHECKED_FIELDS = ("temperature", "top_p", "max_tokens", "seed", "stop")
 # Fields that change a model's output; the cache key and eval rows use exactly these.
 OUTPUT_FIELDS = ("temperature", "top_p", "max_tokens", "seed", "stop", "system_message", "extra_params")
+
+
+class ModelFacts(Protocol):
+    """What validating a config reads of a model; `LLMModel` satisfies it. A Protocol rather than an import,
+    because `llmkit.models` imports this module (a model's default config is an LLMConfig)."""
+
+    @property
+    def identifier(self) -> str: ...
+
+    @property
+    def config_schema(self) -> Mapping[str, Any]: ...
+
+    @property
+    def default_config(self) -> LLMConfig | None: ...
 
 
 class PricingConfig(BaseModel):
@@ -43,19 +56,6 @@ def _pricing_of(override: PricingConfig) -> Pricing:
 
     return Pricing.simple(override.input_usd_per_mtok, override.output_usd_per_mtok,
                           override.cached_input_usd_per_mtok, source="LLMConfig.pricing")
-
-
-def effective_pricing(model: LLMModel, config: LLMConfig | None) -> Pricing | None:
-    """The price a call is billed at: the config's `pricing` override, else the model's own (curated catalog)
-    price, else — for an API model — genai-prices' card for it, else None (unknown, never $0). Every place that
-    prices something (clients, cache hits, the eval plan's estimates) asks here."""
-    if config is not None and config.pricing is not None:
-        return config.pricing.to_pricing()
-    if model.pricing is not None or model.runtime.value != "api":
-        return model.pricing
-    from llmkit.catalog.external_prices import external_pricing
-
-    return external_pricing(model.provider.value, model.name)
 
 
 class LLMConfig(BaseModel):
@@ -122,7 +122,7 @@ def _config_error(exc: ValidationError) -> ConfigValidationError:
                                  hint=f"LLMConfig fields are: {allowed}")
 
 
-def effective_max_tokens(model: LLMModel, config: LLMConfig) -> int | None:
+def effective_max_tokens(model: ModelFacts, config: LLMConfig) -> int | None:
     if config.max_tokens is not None:
         return config.max_tokens
     default = model.default_config.max_tokens if model.default_config else None
@@ -136,7 +136,7 @@ def schema_instance(config: LLMConfig) -> dict[str, Any]:
     return instance
 
 
-def validate_config(model: LLMModel, config: LLMConfig) -> None:
+def validate_config(model: ModelFacts, config: LLMConfig) -> None:
     """Check a config against the model's schema before any request; raise ConfigValidationError if rejected."""
     schema = model.config_schema
     properties: Mapping[str, Any] = schema.get("properties") or {}
@@ -195,7 +195,7 @@ def _draft_validator_class() -> Any:
             sys.modules.pop(name, None)
 
 
-def _validator_for(model: LLMModel) -> Any:
+def _validator_for(model: ModelFacts) -> Any:
     """One compiled jsonschema validator per schema object (schemas are immutable)."""
     Draft202012Validator = _draft_validator_class()
 
@@ -208,7 +208,7 @@ def _validator_for(model: LLMModel) -> Any:
     return hit[1]
 
 
-def _validate_with_jsonschema(model: LLMModel, instance: dict[str, Any]) -> None:
+def _validate_with_jsonschema(model: ModelFacts, instance: dict[str, Any]) -> None:
     errors = sorted(_validator_for(model).iter_errors(instance), key=lambda e: list(e.path))
     if not errors:
         return
@@ -247,7 +247,7 @@ def _show(value: Any) -> str:
     return "true" if value is True else "false" if value is False else str(value)
 
 
-def _validate_cross_field(model: LLMModel, config: LLMConfig, properties: Mapping[str, Any],
+def _validate_cross_field(model: ModelFacts, config: LLMConfig, properties: Mapping[str, Any],
                           instance: Mapping[str, Any]) -> None:
     """Constraints between fields, declared in the schema as `x-less-than: <other field>` and
     `x-when-set: {<other field>: <sub-schema>}` (while `key` is set, `other` must match the sub-schema)."""
@@ -264,7 +264,7 @@ def _validate_cross_field(model: LLMModel, config: LLMConfig, properties: Mappin
             )
 
 
-def _validate_when_set(model: LLMModel, key: str, prop: Mapping[str, Any], instance: Mapping[str, Any]) -> None:
+def _validate_when_set(model: ModelFacts, key: str, prop: Mapping[str, Any], instance: Mapping[str, Any]) -> None:
     rules = prop.get("x-when-set")
     if not rules or key not in instance:
         return

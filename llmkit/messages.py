@@ -1,18 +1,29 @@
-"""Value types that cross the public API: messages, token usage, responses and stream chunks."""
+"""Value types that cross the public API: messages, token usage, responses and stream chunks.
+
+They render themselves (`__str__`, `_repr_html_`) with the standard library only: a value type never imports
+presentation code (`llmkit.display` builds on these, not the other way round).
+"""
 
 from __future__ import annotations
 
 import base64
 import enum
 import hashlib
+import html
 import mimetypes
-from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Literal, Union, get_args
 
 _ZERO = Decimal(0)
+
+FinishReason = Literal["stop", "length", "content_filter", "tool_calls", "error", "unknown"]
+"""Why a model stopped, the same words for every provider: `stop` (a natural end or a stop sequence), `length`
+(the output cap or the context window), `content_filter` (a safety filter or a refusal), `tool_calls`, `error` (the
+server gave up mid-answer), `unknown` (a value the adapter's table does not know; the raw value is kept beside it
+as `finish_reason_raw`)."""
+FINISH_REASONS: frozenset[str] = frozenset(get_args(FinishReason))
 
 ImageInput = Union[str, Path, bytes]  # noqa: UP007 - a runtime alias, valid on 3.10
 """An image for a vision model: a file path, raw bytes, an http(s) URL or a data: URI."""
@@ -150,7 +161,7 @@ class TokenUsage:
     def __radd__(self, other: Any) -> TokenUsage:
         if other == 0:  # lets sum() work
             return self
-        return NotImplemented  # type: ignore[no-any-return]
+        return NotImplemented
 
     def as_cached(self) -> TokenUsage:
         """The usage of a cache hit: same tokens, nothing charged, the would-have-been cost kept aside."""
@@ -165,24 +176,27 @@ class TokenUsage:
         return {f.name: (str(v) if isinstance(v, Decimal) else v)
                 for f in fields(self) for v in [getattr(self, f.name)]}
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TokenUsage:
-        kwargs: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name in data:
-                value = data[f.name]
-                kwargs[f.name] = Decimal(str(value)) if f.name.endswith("_cost") and value is not None else value
-        return cls(**kwargs)
-
     def __str__(self) -> str:
-        from llmkit.display import usage_line
-
-        return usage_line(self)
+        """One plain-text line of tokens and cost, as the CLI, the playground and reprs show it."""
+        parts = [f"in {self.input_tokens}", f"out {self.output_tokens}"]
+        if self.reasoning_tokens:
+            parts.append(f"reasoning {self.reasoning_tokens}")
+        if self.cached_input_tokens:
+            parts.append(f"cached {self.cached_input_tokens}")
+        text = "tokens " + " / ".join(parts) + f" · cost {format_usd(self.total_cost)}"
+        if self.saved_cost:
+            text += f" (saved {format_usd(self.saved_cost)})"
+        if self.estimated:
+            text += " · estimated"
+        return text
 
     def _repr_html_(self) -> str:
-        from llmkit.display import usage_html
+        return f"<code>{html.escape(str(self))}</code>"
 
-        return usage_html(self)
+
+def format_usd(value: object) -> str:
+    """A cost in USD; None is an unknown price (no price card for the model), never shown as $0."""
+    return "unknown" if value is None else f"${float(str(value)):.6f}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +206,7 @@ class CompleteResponse:
     content: str
     reasoning: str | None = None
     usage: TokenUsage = field(default_factory=TokenUsage)
-    finish_reason: str | None = None
+    finish_reason: FinishReason | None = None
     latency_s: float | None = None
     ttft_s: float | None = None
     cached: bool = False
@@ -200,6 +214,8 @@ class CompleteResponse:
     model: str | None = None
     raw: Any = field(default=None, repr=False, compare=False)
     metadata: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    finish_reason_raw: str | None = None
+    """The provider's own word for why it stopped (`end_turn`, `MAX_TOKENS`, ...), kept beside the normalised one."""
 
     def __str__(self) -> str:
         return self.content
@@ -208,24 +224,55 @@ class CompleteResponse:
         """This response with its priced usage, measured latency and model id: `dataclasses.replace` without
         its generic per-field machinery, because it runs once per call on the hot path."""
         return CompleteResponse(self.content, self.reasoning, usage, self.finish_reason, latency_s, self.ttft_s,
-                                self.cached, self.original_latency_s, model, self.raw, self.metadata)
+                                self.cached, self.original_latency_s, model, self.raw, self.metadata,
+                                self.finish_reason_raw)
+
+    def stats_line(self) -> str:
+        """latency · TTFT · tokens and cost (· cached · finish reason), one line: what the playground, the compare
+        view and the notebook repr show."""
+        parts = []
+        if self.latency_s is not None:
+            parts.append(f"latency {self.latency_s:.3f}s")
+        if self.ttft_s is not None:
+            parts.append(f"TTFT {self.ttft_s:.3f}s")
+        parts.append(str(self.usage))
+        if self.cached:
+            original = self.original_latency_s
+            parts.append("cached" + (f" (originally {original:.3f}s)" if original is not None else ""))
+        if self.finish_reason and self.finish_reason != "stop":
+            raw = self.finish_reason_raw
+            shown = raw if raw and raw.lower() != self.finish_reason else None
+            parts.append(f"finish {self.finish_reason}" + (f" ({shown})" if shown else ""))
+        return " · ".join(parts)
 
     def _repr_html_(self) -> str:
-        from llmkit.display import response_html
-
-        return response_html(self)
+        reasoning = ""
+        if self.reasoning:
+            reasoning = (
+                "<details><summary>reasoning</summary><pre style='white-space:pre-wrap'>"
+                f"{html.escape(self.reasoning)}</pre></details>"
+            )
+        model = f"<b>{html.escape(self.model)}</b>" if self.model else ""
+        return (
+            f"<div class='llmkit-response'>{model}"
+            f"{reasoning}<pre style='white-space:pre-wrap'>{html.escape(self.content)}</pre>"
+            f"<small><code>{html.escape(self.stats_line())}</code></small></div>"
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class ChunkResponse:
-    """One piece of a streamed answer; the last one has `is_complete=True` and carries the usage."""
+    """One piece of a streamed answer; the last one has `is_complete=True` and carries the usage and the finish
+    reason. A backend leaves the final chunk's `usage` None when the server reported none (llmkit then counts it
+    and marks it estimated)."""
 
     content: str = ""
     reasoning: str | None = None
     is_complete: bool = False
     usage: TokenUsage | None = None
-    finish_reason: str | None = None
+    finish_reason: FinishReason | None = None
     raw: Any = field(default=None, repr=False, compare=False)
+    finish_reason_raw: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,18 +290,6 @@ class LLMRequest:
     sample_index: int | None = None
 
     @property
-    def system_prompt(self) -> str | None:
-        return next((m.content for m in self.messages if m.role is Role.SYSTEM), None)
-
-    @property
     def last_user_message(self) -> Message | None:
         return next((m for m in reversed(self.messages) if m.role is Role.USER), None)
 
-
-def assemble_response(chunks: Sequence[ChunkResponse], **kwargs: Any) -> CompleteResponse:
-    """Join streamed chunks into the response a unary call would have returned."""
-    content = "".join(c.content for c in chunks)
-    reasoning = "".join(c.reasoning or "" for c in chunks) or None
-    last = chunks[-1] if chunks else ChunkResponse(is_complete=True)
-    return CompleteResponse(content=content, reasoning=reasoning, usage=last.usage or TokenUsage(),
-                            finish_reason=last.finish_reason, **kwargs)

@@ -10,6 +10,7 @@ Identifiers:
 from __future__ import annotations
 
 import enum
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -177,12 +178,53 @@ class LLMModel:
         return props if isinstance(props, Mapping) else {}
 
     def _repr_html_(self) -> str:
-        from llmkit.display import model_html
-
-        return model_html(self)
+        """A compact card: identifier, provider/runtime, context, price, status and parameters."""
+        rows = [
+            ("provider / runtime", f"{self.provider.value} / {self.runtime.value}"),
+            ("context / max output", f"{self.context_window or '?'} / {self.max_output_tokens or '?'} tokens"),
+            ("price", price_text(self)),
+            ("status", status_text(self)),
+            ("parameters", ", ".join(self.parameters) or "none"),
+        ]
+        body = "".join(
+            f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th><td style='text-align:left'>"
+            f"{html.escape(v)}</td></tr>" for k, v in rows
+        )
+        title = html.escape(self.identifier)
+        if self.display_name and self.display_name != self.identifier:
+            title += f" <small>{html.escape(self.display_name)}</small>"
+        return f"<div class='llmkit-model'><b>{title}</b><table>{body}</table></div>"
 
     def __repr__(self) -> str:
         return (
             f"LLMModel({self.identifier!r}, provider={self.provider.value}, runtime={self.runtime.value}, "
             f"status={self.status})"
         )
+
+
+def price_text(model: LLMModel) -> str:
+    """A model's list price in USD per million tokens, labelled when it is illustrative (MOCK) or free."""
+    pricing = model.pricing
+    if pricing is None:
+        return "price unknown"
+    rates = pricing.rates
+    if not (rates.input or rates.output):
+        return "free"
+    text = f"${rates.input} in / ${rates.output} out per 1M tokens"
+    if rates.cached_input is not None:
+        text += f" (cached in ${rates.cached_input})"
+    if pricing.illustrative:
+        text += " · illustrative"
+    return text
+
+
+def status_text(model: LLMModel) -> str:
+    """'active', or the lifecycle status with its dates (deprecated models keep working until retirement)."""
+    if model.status == "active":
+        return "active"
+    dates = []
+    if model.deprecation_date:
+        dates.append(f"deprecated {model.deprecation_date}")
+    if model.retirement_date:
+        dates.append(f"retires {model.retirement_date}")
+    return model.status + (f" ({', '.join(dates)})" if dates else "")

@@ -12,13 +12,14 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
-from llmkit.catalog import load_yaml
+import yaml
 
 
 @functools.cache
 def fragments() -> Mapping[str, Mapping[str, Any]]:
-    """All shared parameter fragments, by parameter name."""
-    data = load_yaml(resources.files("llmkit.catalog").joinpath("controls.yaml").read_text("utf-8"))
+    """All shared parameter fragments, by parameter name. Read as a data file, not through `llmkit.catalog`,
+    whose model builder imports this module."""
+    data = yaml.safe_load(resources.files("llmkit.catalog").joinpath("controls.yaml").read_text("utf-8"))
     return data["parameters"]  # type: ignore[no-any-return]
 
 

@@ -9,7 +9,9 @@ It tracks BPE tokenizers to within roughly 10-25% on English prose; results that
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+from llmkit.messages import Message, TokenUsage
 
 _PIECE = re.compile(r"\w+|[^\w\s]")
 MESSAGE_OVERHEAD = 3
@@ -27,3 +29,11 @@ def split_tokens(text: str) -> list[str]:
 
 def count_message_tokens(contents: Iterable[str]) -> int:
     return sum(count_tokens(c) + MESSAGE_OVERHEAD for c in contents)
+
+
+def estimated_usage(messages: Sequence[Message], content: str, reasoning: str | None) -> TokenUsage:
+    """The usage of a call whose server reported none, counted with this rule and marked `estimated`. Every
+    backend's "no usage" (a None usage) ends here, unary and streamed alike."""
+    thinking = count_tokens(reasoning) if reasoning else 0
+    return TokenUsage(input_tokens=count_message_tokens(m.content for m in messages),
+                      output_tokens=count_tokens(content) + thinking, reasoning_tokens=thinking, estimated=True)

@@ -16,7 +16,8 @@ from llmkit import LLMFactory, LLMModel, LLMProvider, LLMRuntime
 from llmkit.api.mock import MockLLM
 from llmkit.backends import Backend, register_backend
 from llmkit.base import BaseLLM
-from llmkit.config import LLMConfig, effective_pricing
+from llmkit.billing import effective_pricing
+from llmkit.config import LLMConfig
 from llmkit.extensions.cache import ResponseCacheExtension
 from llmkit.pricing import Pricing
 

@@ -60,11 +60,12 @@ def test_factory_start_up_does_not_load_notebook_or_sdk_modules() -> None:
 def test_public_api_is_explicit() -> None:
     assert set(llmkit.__all__) == {
         "AuthenticationError", "BaseLLM", "BudgetExceededError", "ChunkResponse", "CompleteResponse",
-        "ConfigValidationError", "ConfigurationError", "ContextLengthError", "InvalidIdentifierError", "LLMConfig",
+        "ConfigValidationError", "ConfigurationError", "ContextLengthError", "FinishReason", "InvalidIdentifierError",
+        "LLMConfig",
         "LLMError", "LLMFactory", "LLMModel", "LLMProvider", "LLMRuntime", "LLMTimeoutError", "Message",
         "ModelNotFoundError", "PermissionDeniedError", "PricingConfig", "ProviderError", "ProviderUnavailableError",
-        "QuotaExceededError", "RateLimitError", "Role", "StreamError", "TokenUsage", "UnknownModelError",
-        "__version__", "format_identifier", "parse_identifier",
+        "QuotaExceededError", "RateLimitError", "ResponseStream", "Role", "StreamError", "TokenUsage",
+        "UnknownModelError", "__version__", "format_identifier", "parse_identifier",
     }
     for name in llmkit.__all__:
         assert getattr(llmkit, name) is not None

@@ -96,7 +96,7 @@ def client_timeout(total: float | None, connect: float, read: float | None) -> a
         import aiohttp
 
         timeout = _timeouts[key] = aiohttp.ClientTimeout(total=total, connect=connect, sock_read=read)
-    return timeout  # type: ignore[no-any-return]
+    return timeout
 
 
 def map_error(endpoint: Endpoint, exc: BaseException, timeout_s: float) -> LLMError:

@@ -16,15 +16,35 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from llmkit.api.http import Endpoint, parse_stream_json
-from llmkit.api.http_llm import HTTPLLM, WireRequest
-from llmkit.api.wire import as_int, dig, normalised_usage, sampling_fields, stream_failure, with_reasoning_estimate
+from llmkit.api.http_llm import HTTPLLM, WireRequest, WireResponse
+from llmkit.api.wire import (
+    as_int,
+    as_text,
+    dig,
+    finish_reason,
+    normalised_usage,
+    sampling_fields,
+    stream_failure,
+    with_reasoning_estimate,
+)
 from llmkit.config import LLMConfig, effective_max_tokens
 from llmkit.errors import ConfigValidationError, StreamError
-from llmkit.messages import ChunkResponse, CompleteResponse, Image, LLMRequest, Message, Role, TokenUsage
+from llmkit.messages import ChunkResponse, FinishReason, Image, LLMRequest, Message, Role, TokenUsage
 from llmkit.secrets import get_secret
 
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 16000
+
+#: `stop_reason` (protocols.md §2) -> llmkit's FinishReason.
+FINISH_REASONS: dict[str, FinishReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+    "pause_turn": "unknown",  # a server tool paused a long turn: the answer is incomplete, neither stop nor length
+}
 
 
 class AnthropicLLM(HTTPLLM):
@@ -74,7 +94,7 @@ class AnthropicLLM(HTTPLLM):
         return WireRequest("v1/messages", body)
 
     # ----- responses ---------------------------------------------------------------------------------------
-    def parse_response(self, body: Any) -> CompleteResponse:
+    def parse_response(self, body: Any) -> WireResponse:
         text: list[str] = []
         thinking: list[str] = []
         for block in body.get("content") or [] if isinstance(body, dict) else []:
@@ -86,14 +106,14 @@ class AnthropicLLM(HTTPLLM):
                 thinking.append(str(block.get("thinking", "")))
         reasoning = "".join(thinking) or None
         usage = anthropic_usage(body.get("usage") if isinstance(body, dict) else None, reasoning)
-        return CompleteResponse(content="".join(text), reasoning=reasoning, usage=usage,
-                                finish_reason=body.get("stop_reason"), raw=body)
+        raw = as_text(body.get("stop_reason")) if isinstance(body, dict) else None
+        return WireResponse("".join(text), reasoning, usage, finish_reason(raw, FINISH_REASONS), raw, raw=body)
 
     async def parse_stream(self, events: AsyncIterator[tuple[str, str]],
                            endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:
         content: list[str] = []
         thinking: list[str] = []
-        usage: dict[str, Any] = {}
+        usage: dict[str, Any] | None = None  # None until the server sends any
         stop_reason: str | None = None
         async for event, data in events:
             if event == "ping" or not data.strip():
@@ -105,7 +125,7 @@ class AnthropicLLM(HTTPLLM):
             if kind == "error":
                 raise stream_failure(endpoint, payload, "".join(content))
             if kind == "message_start":
-                usage.update(_present(dig(payload, ("message", "usage"))))
+                usage = _merged(usage, dig(payload, ("message", "usage")))
             elif kind == "content_block_start":
                 block = payload.get("content_block") or {}
                 chunk = _block_text(block.get("type"), block.get("text"), block.get("thinking"))
@@ -121,19 +141,23 @@ class AnthropicLLM(HTTPLLM):
                     thinking.append(chunk.reasoning or "")
                     yield chunk
             elif kind == "message_delta":
-                usage.update(_present(payload.get("usage")))  # cumulative totals: later values replace
-                stop_reason = dig(payload, ("delta", "stop_reason")) or stop_reason
+                usage = _merged(usage, payload.get("usage"))  # cumulative totals: later values replace
+                stop_reason = as_text(dig(payload, ("delta", "stop_reason"))) or stop_reason
             elif kind == "message_stop":
                 reasoning = "".join(thinking) or None
                 yield ChunkResponse(is_complete=True, usage=anthropic_usage(usage, reasoning),
-                                    finish_reason=stop_reason)
+                                    finish_reason=finish_reason(stop_reason, FINISH_REASONS),
+                                    finish_reason_raw=stop_reason)
                 return
         raise StreamError(f"{endpoint.provider} ({endpoint.host}) closed the stream before message_stop",
                           status_code=200, partial_content="".join(content))
 
 
-def _present(usage: Any) -> dict[str, Any]:
-    return {k: v for k, v in usage.items() if v is not None} if isinstance(usage, dict) else {}
+def _merged(usage: dict[str, Any] | None, update: Any) -> dict[str, Any] | None:
+    """Usage so far updated with the non-null fields of a later event (None while no event carried usage)."""
+    if not isinstance(update, dict):
+        return usage
+    return {**(usage or {}), **{k: v for k, v in update.items() if v is not None}}
 
 
 def _block_text(kind: Any, text: Any, thinking: Any) -> ChunkResponse | None:
@@ -157,10 +181,11 @@ def _delta_chunk(delta: dict[str, Any], payload: dict[str, Any]) -> ChunkRespons
     return None  # input_json_delta, citations_delta: not surfaced as text
 
 
-def anthropic_usage(usage: Any, reasoning: str | None) -> TokenUsage:
-    """Messages API usage -> TokenUsage: input = uncached + cache writes + cache reads; output ⊇ thinking."""
+def anthropic_usage(usage: Any, reasoning: str | None) -> TokenUsage | None:
+    """Messages API usage -> TokenUsage: input = uncached + cache writes + cache reads; output ⊇ thinking.
+    None when the server sent no usage object (llmkit then counts the tokens)."""
     if not isinstance(usage, dict):
-        return TokenUsage()
+        return None
     read = as_int(usage.get("cache_read_input_tokens"))
     write = as_int(usage.get("cache_creation_input_tokens"))
     counts = normalised_usage(

@@ -20,12 +20,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from llmkit.api.http import Endpoint, executor, provider_message
-from llmkit.api.http_llm import HTTPLLM, WireRequest
+from llmkit.api.http_llm import HTTPLLM, WireRequest, WireResponse
 from llmkit.api.wire import as_int, json_payloads, normalised_usage
 from llmkit.config import LLMConfig
 from llmkit.errors import ConfigurationError, LLMError, ProviderError
 from llmkit.hosts import normalise_host
-from llmkit.messages import ChunkResponse, CompleteResponse, LLMRequest, Message, Role, TokenUsage
+from llmkit.messages import ChunkResponse, FinishReason, LLMRequest, Message, Role, TokenUsage
 from llmkit.models import LLMModel
 
 logger = logging.getLogger("llmkit.autobyteus")
@@ -33,6 +33,10 @@ logger = logging.getLogger("llmkit.autobyteus")
 KEY_HEADER = "AUTOBYTEUS_API_KEY"
 GENERATION_ENV = "AUTOBYTEUS_PROTOCOL_GENERATION"
 DEFAULT_GENERATION = 2
+
+#: The protocol has no finish reason (protocols.md §11), so there is no table: an answer that completed is "stop"
+#: and its raw value None.
+COMPLETED: FinishReason = "stop"
 
 
 def protocol_generation(host: str | None) -> int:
@@ -91,7 +95,7 @@ class AutobyteusLLM(HTTPLLM):
         return WireRequest(path, {**base, "messages": transcript, "current_message_index": current})
 
     # ----- responses ---------------------------------------------------------------------------------------
-    def parse_response(self, body: Any) -> CompleteResponse:
+    def parse_response(self, body: Any) -> WireResponse:
         if not isinstance(body, dict):
             raise ProviderError(f"AutoByteus answered with a non-object body: {str(body)[:200]}", status_code=200)
         text = next((body[k] for k in ("response", "content", "message") if isinstance(body.get(k), str)), None)
@@ -100,8 +104,7 @@ class AutobyteusLLM(HTTPLLM):
             raise ProviderError(f"AutoByteus answered without a response: {message}", status_code=200,
                                 provider_message=message)
         reasoning = body.get("reasoning") if isinstance(body.get("reasoning"), str) else None
-        return CompleteResponse(content=text, reasoning=reasoning or None, usage=_usage(body.get("token_usage")),
-                                finish_reason="stop", raw=body)
+        return WireResponse(text, reasoning or None, _usage(body.get("token_usage")), COMPLETED, raw=body)
 
     async def parse_stream(self, events: AsyncIterator[tuple[str, str]],
                            endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:
@@ -114,10 +117,10 @@ class AutobyteusLLM(HTTPLLM):
                 content.append(text)
                 yield ChunkResponse(content=text, reasoning=thought or None, raw=chunk)
             if chunk.get("is_complete"):
-                yield ChunkResponse(is_complete=True, usage=_usage(chunk.get("token_usage")), finish_reason="stop")
+                yield ChunkResponse(is_complete=True, usage=_usage(chunk.get("token_usage")), finish_reason=COMPLETED)
                 return
         # No terminator in this protocol: a server that closes without an is_complete chunk has still finished.
-        yield ChunkResponse(is_complete=True, usage=TokenUsage(estimated=True), finish_reason="stop")
+        yield ChunkResponse(is_complete=True, usage=None, finish_reason=COMPLETED)
 
 
     async def _cleanup(self) -> None:
@@ -144,9 +147,9 @@ def _transcript_entry(message: Message, *, current_turn: bool) -> dict[str, Any]
     return {"role": message.role.value, "content": content, **_media(message, attach=current_turn)}
 
 
-def _usage(token_usage: Any) -> TokenUsage:
-    """`token_usage.prompt_tokens` / `completion_tokens`; missing -> marked estimated (counted by the caller)."""
+def _usage(token_usage: Any) -> TokenUsage | None:
+    """`token_usage.prompt_tokens` / `completion_tokens`; None when missing (llmkit then counts the tokens)."""
     if not isinstance(token_usage, dict):
-        return TokenUsage(estimated=True)
+        return None
     return normalised_usage(input_tokens=as_int(token_usage.get("prompt_tokens")),
                             output_tokens=as_int(token_usage.get("completion_tokens")))

@@ -20,11 +20,33 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from llmkit.api.http import Endpoint, ErrorClassifier, provider_message
-from llmkit.api.http_llm import HTTPLLM, WireRequest
-from llmkit.api.wire import as_int, dig, json_payloads, normalised_usage, sampling_fields
+from llmkit.api.http_llm import HTTPLLM, WireRequest, WireResponse
+from llmkit.api.wire import as_int, as_text, dig, finish_reason, json_payloads, normalised_usage, sampling_fields
 from llmkit.config import LLMConfig
 from llmkit.errors import LLMError, ProviderError, QuotaExceededError, StreamError
-from llmkit.messages import ChunkResponse, CompleteResponse, Image, LLMRequest, Message, Role, TokenUsage
+from llmkit.messages import ChunkResponse, FinishReason, Image, LLMRequest, Message, Role, TokenUsage
+
+#: `finishReason` (protocols.md §3) -> llmkit's FinishReason.
+FINISH_REASONS: dict[str, FinishReason] = {
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    "SAFETY": "content_filter",
+    "RECITATION": "content_filter",
+    "PROHIBITED_CONTENT": "content_filter",
+    "BLOCKLIST": "content_filter",
+    "SPII": "content_filter",
+    "IMAGE_SAFETY": "content_filter",
+    "IMAGE_PROHIBITED_CONTENT": "content_filter",
+    "IMAGE_RECITATION": "content_filter",
+    "LANGUAGE": "error",  # a language the model does not serve
+    "MALFORMED_FUNCTION_CALL": "error",
+    "UNEXPECTED_TOOL_CALL": "error",
+    "TOO_MANY_TOOL_CALLS": "error",
+    "NO_IMAGE": "error",
+    "IMAGE_OTHER": "unknown",
+    "OTHER": "unknown",
+    "FINISH_REASON_UNSPECIFIED": "unknown",
+}
 
 
 class GeminiLLM(HTTPLLM):
@@ -57,12 +79,12 @@ class GeminiLLM(HTTPLLM):
         return WireRequest(f"models/{model}:generateContent", body)
 
     # ----- responses ---------------------------------------------------------------------------------------
-    def parse_response(self, body: Any) -> CompleteResponse:
+    def parse_response(self, body: Any) -> WireResponse:
         candidate = self._candidate(body)
         text, thought = _parts_text(candidate)
-        finish = candidate.get("finishReason")
-        return CompleteResponse(content=text, reasoning=thought or None, usage=gemini_usage(body.get("usageMetadata")),
-                                finish_reason=str(finish).lower() if finish else None, raw=body)
+        raw = as_text(candidate.get("finishReason"))
+        return WireResponse(text, thought or None, gemini_usage(body.get("usageMetadata")),
+                            finish_reason(raw, FINISH_REASONS), raw, raw=body)
 
     async def parse_stream(self, events: AsyncIterator[tuple[str, str]],
                            endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:
@@ -82,11 +104,12 @@ class GeminiLLM(HTTPLLM):
                 content.append(text)
                 yield ChunkResponse(content=text, reasoning=thought or None, raw=chunk)
             if candidate.get("finishReason"):
-                finish = str(candidate["finishReason"]).lower()
+                finish = as_text(candidate["finishReason"])
         if finish is None:
             raise StreamError(f"{endpoint.provider} ({endpoint.host}) ended the stream without a finishReason",
                               status_code=200, partial_content="".join(content))
-        yield ChunkResponse(is_complete=True, usage=gemini_usage(usage_body), finish_reason=finish)
+        yield ChunkResponse(is_complete=True, usage=gemini_usage(usage_body),
+                            finish_reason=finish_reason(finish, FINISH_REASONS), finish_reason_raw=finish)
 
     def _candidate(self, body: Any) -> dict[str, Any]:
         candidates = body.get("candidates") if isinstance(body, dict) else None
@@ -164,10 +187,11 @@ def _parts_text(candidate: dict[str, Any]) -> tuple[str, str]:
     return "".join(text), "".join(thought)
 
 
-def gemini_usage(meta: Any) -> TokenUsage:
-    """usageMetadata -> TokenUsage: input = promptTokenCount (⊇ cached); output = candidates + thoughts."""
+def gemini_usage(meta: Any) -> TokenUsage | None:
+    """usageMetadata -> TokenUsage: input = promptTokenCount (⊇ cached); output = candidates + thoughts. None
+    when the server sent no usageMetadata (llmkit then counts the tokens)."""
     if not isinstance(meta, dict):
-        return TokenUsage()
+        return None
     thoughts = as_int(meta.get("thoughtsTokenCount"))
     return normalised_usage(
         input_tokens=as_int(meta.get("promptTokenCount")),

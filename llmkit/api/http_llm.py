@@ -6,16 +6,16 @@ from __future__ import annotations
 import os
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from llmkit.api.http import CallOptions, Endpoint, ErrorClassifier, executor
-from llmkit.api.wire import estimated_usage
 from llmkit.backends import get_backend
 from llmkit.base import BaseLLM
 from llmkit.errors import AuthenticationError
-from llmkit.messages import ChunkResponse, CompleteResponse, LLMRequest, TokenUsage
+from llmkit.messages import ChunkResponse, CompleteResponse, FinishReason, LLMRequest, TokenUsage
 from llmkit.secrets import get_secret
+from llmkit.tokens import estimated_usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,20 @@ class WireRequest:
     path: str
     body: Any
     params: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WireResponse:
+    """What an adapter read from a unary response body. `usage` None means the server reported none: HTTPLLM
+    counts it and marks it estimated, as BaseLLM does for a stream whose final chunk has no usage."""
+
+    content: str
+    reasoning: str | None
+    usage: TokenUsage | None
+    finish_reason: FinishReason
+    finish_reason_raw: str | None = None
+    raw: Any = field(default=None, repr=False)
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 _ENDPOINT_CACHE_SIZE = 512
@@ -90,25 +104,21 @@ class HTTPLLM(BaseLLM):
         body = await executor().request_json(self.endpoint(), "POST", wire.path, json_body=wire.body,
                                              options=self.options(), classify=self.classify_error(),
                                              params=wire.params)
-        response = self.parse_response(body)
-        if _unreported(response.usage):
-            response = replace(response, usage=estimated_usage(request.messages, response.content, response.reasoning))
-        return response
+        parsed = self.parse_response(body)
+        usage = parsed.usage
+        if usage is None:  # the server reported none: count it (llmkit.tokens) and say so
+            usage = estimated_usage(request.messages, parsed.content, parsed.reasoning)
+        return CompleteResponse(parsed.content, parsed.reasoning, usage, parsed.finish_reason, raw=parsed.raw,
+                                metadata=parsed.metadata, finish_reason_raw=parsed.finish_reason_raw)
 
-    async def _stream_user_message_to_llm(self, request: LLMRequest) -> AsyncIterator[ChunkResponse]:
+    def _stream_user_message_to_llm(self, request: LLMRequest) -> AsyncIterator[ChunkResponse]:
+        """The adapter's chunks as they are: BaseLLM counts a final chunk without usage (one path for every
+        backend), so no generator layer is added here."""
         wire = self.build_request(request, stream=True)
         endpoint = self.endpoint()
         events = executor().stream(endpoint, wire.path, json_body=wire.body, decode=self.decode,
                                    options=self.options(), classify=self.classify_error(), params=wire.params)
-        content: list[str] = []
-        reasoning: list[str] = []
-        async for chunk in self.parse_stream(events, endpoint):
-            if chunk.is_complete and _unreported(chunk.usage):
-                chunk = replace(chunk, usage=estimated_usage(request.messages, "".join(content) + chunk.content,
-                                                             "".join(reasoning) or None))
-            content.append(chunk.content)
-            reasoning.append(chunk.reasoning or "")
-            yield chunk
+        return self.parse_stream(events, endpoint)
 
     def classify_error(self) -> ErrorClassifier | None:
         """Hook: provider-specific error classification before the generic mapping."""
@@ -123,16 +133,11 @@ class HTTPLLM(BaseLLM):
         """The wire request for this conversation and config."""
 
     @abstractmethod
-    def parse_response(self, body: Any) -> CompleteResponse:
-        """A unary response body -> CompleteResponse with token counts."""
+    def parse_response(self, body: Any) -> WireResponse:
+        """A unary response body -> its text, usage (None if the server sent none) and normalised finish reason."""
 
     @abstractmethod
     def parse_stream(self, events: AsyncIterator[tuple[str, str]], endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:
-        """Decoded stream events -> chunks, ending with one `is_complete=True` chunk carrying the usage; raise
-        StreamError (with partial content) on an error event or a malformed chunk."""
-
-
-def _unreported(usage: TokenUsage | None) -> bool:
-    """An adapter marks a response whose server reported no usage with an empty `TokenUsage(estimated=True)`;
-    HTTPLLM then counts the tokens itself (llmkit.tokens), for every backend alike."""
-    return usage is None or (usage.estimated and usage.total_tokens == 0)
+        """Decoded stream events -> chunks, ending with one `is_complete=True` chunk carrying the finish reason and
+        the usage (None if the server sent none); raise StreamError (with partial content) on an error event or a
+        malformed chunk."""

@@ -10,7 +10,8 @@ Models (identifier `<name>:mock`, prices illustrative, not real):
   `[fail:timeout]`, `[fail:context_length]`, `[fail:auth]` or `[fail:midstream]`, or
   extra_params `{"fail": "<kind>"}`, or `{"fail_rate": 0.3}` (chosen by a hash of the prompt, so
   deterministic) raises the matching llmkit error; otherwise it answers like oracle.
-Tokens are counted with `llmkit.tokens` (documented rule); max_tokens truncates (finish_reason "length");
+Tokens are counted with `llmkit.tokens` (documented rule); max_tokens truncates (finish_reason "length"; MOCK's
+own words are the normalised ones, so `finish_reason_raw` repeats them);
 extra_params `latency_ms` adds a simulated delay.
 """
 
@@ -35,7 +36,7 @@ from llmkit.errors import (
     RateLimitError,
     StreamError,
 )
-from llmkit.messages import ChunkResponse, CompleteResponse, LLMRequest, TokenUsage
+from llmkit.messages import ChunkResponse, CompleteResponse, FinishReason, LLMRequest, TokenUsage
 from llmkit.models import LLMModel, LLMProvider, LLMRuntime
 from llmkit.pricing import Pricing
 from llmkit.schemas import build_schema, parameter, reasoning_parameter, sampling_parameters
@@ -79,7 +80,7 @@ class MockLLM(BaseLLM):
     async def _send_user_message_to_llm(self, request: LLMRequest) -> CompleteResponse:
         reply = await self._reply(request)
         content, reasoning, usage, finish = self._truncate(reply)
-        return CompleteResponse(content, reasoning, usage, finish)
+        return CompleteResponse(content, reasoning, usage, finish, finish_reason_raw=finish)
 
     async def _stream_user_message_to_llm(self, request: LLMRequest) -> AsyncIterator[ChunkResponse]:
         reply = await self._reply(request)
@@ -95,7 +96,7 @@ class MockLLM(BaseLLM):
                                   status_code=200, provider_message="midstream failure")
             yield ChunkResponse(content=piece)
             await asyncio.sleep(0)
-        yield ChunkResponse(is_complete=True, usage=usage, finish_reason=finish)
+        yield ChunkResponse(is_complete=True, usage=usage, finish_reason=finish, finish_reason_raw=finish)
 
     async def _reply(self, request: LLMRequest) -> _Reply:
         extra = request.config.extra_params
@@ -131,7 +132,7 @@ class MockLLM(BaseLLM):
         _, reasoning_tokens, left = _take(reasoning or "", limit)
         return reasoning_tokens + _take(content, left)[1]
 
-    def _truncate(self, reply: _Reply) -> tuple[str, str | None, TokenUsage, str]:
+    def _truncate(self, reply: _Reply) -> tuple[str, str | None, TokenUsage, FinishReason]:
         limit = self.config.max_tokens or self.model.max_output_tokens or MOCK_MAX_OUTPUT
         reasoning, reasoning_tokens, left = _take(reply.reasoning or "", limit)
         content, content_tokens, _ = _take(reply.content, left)

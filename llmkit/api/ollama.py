@@ -17,13 +17,21 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from llmkit.api.http import Endpoint, ErrorClassifier, provider_message
-from llmkit.api.http_llm import HTTPLLM, WireRequest
-from llmkit.api.wire import as_int, json_payloads, normalised_usage, sampling_fields
+from llmkit.api.http_llm import HTTPLLM, WireRequest, WireResponse
+from llmkit.api.wire import as_int, as_text, finish_reason, json_payloads, normalised_usage, sampling_fields
 from llmkit.errors import ConfigurationError, LLMError, ModelNotFoundError, ProviderError, StreamError
-from llmkit.messages import ChunkResponse, CompleteResponse, LLMRequest, Message, Role, TokenUsage
+from llmkit.messages import ChunkResponse, CompleteResponse, FinishReason, LLMRequest, Message, Role, TokenUsage
 from llmkit.tokens import count_message_tokens
 
 DURATION_FIELDS = ("total_duration", "load_duration", "prompt_eval_duration", "eval_duration")
+
+#: `done_reason` (protocols.md §7) -> llmkit's FinishReason. A done line without one (older servers) is "stop".
+FINISH_REASONS: dict[str, FinishReason] = {
+    "stop": "stop",
+    "length": "length",
+    "load": "unknown",  # the request only loaded the model
+    "unload": "unknown",  # the request only unloaded it
+}
 
 
 class OllamaLLM(HTTPLLM):
@@ -69,7 +77,7 @@ class OllamaLLM(HTTPLLM):
         return WireRequest("/api/chat", body)
 
     # ----- responses ---------------------------------------------------------------------------------------
-    def parse_response(self, body: Any) -> CompleteResponse:
+    def parse_response(self, body: Any) -> WireResponse:
         if not isinstance(body, dict) or not isinstance(body.get("message"), dict):
             message = provider_message(body, str(body)[:300])
             raise ProviderError(f"Ollama answered without a message: {message}", status_code=200,
@@ -77,8 +85,8 @@ class OllamaLLM(HTTPLLM):
         message = body["message"]
         content = str(message.get("content") or "")
         reasoning = str(message.get("thinking") or "") or None
-        return CompleteResponse(content=content, reasoning=reasoning, usage=_usage(body),
-                                finish_reason=_finish(body), raw=body, metadata=_durations(body))
+        raw = as_text(body.get("done_reason"))
+        return WireResponse(content, reasoning, _usage(body), _finish(raw), raw, raw=body, metadata=_durations(body))
 
     async def parse_stream(self, events: AsyncIterator[tuple[str, str]],
                            endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:
@@ -91,8 +99,9 @@ class OllamaLLM(HTTPLLM):
                 content.append(text)
                 yield ChunkResponse(content=text, reasoning=thought or None, raw=line)
             if line.get("done"):
-                yield ChunkResponse(is_complete=True, usage=_usage(line), finish_reason=_finish(line),
-                                    raw={**_durations(line), "done_reason": line.get("done_reason")})
+                raw = as_text(line.get("done_reason"))
+                yield ChunkResponse(is_complete=True, usage=_usage(line), finish_reason=_finish(raw),
+                                    raw={**_durations(line), "done_reason": raw}, finish_reason_raw=raw)
                 return
         raise StreamError(f"Ollama ({endpoint.host}) closed the stream before its done line", status_code=200,
                           partial_content="".join(content))
@@ -122,8 +131,11 @@ def _message(message: Message) -> dict[str, Any]:
     return out
 
 
-def _usage(body: dict[str, Any]) -> TokenUsage:
-    """`prompt_eval_count` (absent on a full prompt-cache hit) and `eval_count` (thinking included)."""
+def _usage(body: dict[str, Any]) -> TokenUsage | None:
+    """`prompt_eval_count` (absent on a full prompt-cache hit) and `eval_count` (thinking included); None when the
+    server sent neither."""
+    if body.get("prompt_eval_count") is None and body.get("eval_count") is None:
+        return None
     return normalised_usage(input_tokens=as_int(body.get("prompt_eval_count")),
                             output_tokens=as_int(body.get("eval_count")))
 
@@ -144,9 +156,8 @@ def _fill_missing_input(response: CompleteResponse, request: LLMRequest) -> Comp
     return replace(response, usage=_estimated_input(response.usage, request))
 
 
-def _finish(body: dict[str, Any]) -> str | None:
-    reason = body.get("done_reason")
-    return str(reason) if reason else ("stop" if body.get("done") else None)
+def _finish(raw: str | None) -> FinishReason:
+    return finish_reason(raw, FINISH_REASONS) if raw else "stop"
 
 
 def _durations(body: dict[str, Any]) -> dict[str, Any]:

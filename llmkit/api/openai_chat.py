@@ -16,11 +16,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from llmkit.api.http import Endpoint, ErrorClassifier, parse_stream_json, provider_message
-from llmkit.api.http_llm import HTTPLLM, WireRequest
+from llmkit.api.http_llm import HTTPLLM, WireRequest, WireResponse
 from llmkit.api.openai_profiles import OpenAIProfile, openai_profile
 from llmkit.api.wire import (
     as_int,
+    as_text,
     error_of_kind,
+    finish_reason,
     first_int,
     normalised_usage,
     sampling_fields,
@@ -29,9 +31,24 @@ from llmkit.api.wire import (
 )
 from llmkit.config import LLMConfig
 from llmkit.errors import LLMError, ProviderError, StreamError
-from llmkit.messages import ChunkResponse, CompleteResponse, LLMRequest, Message, Role, TokenUsage
+from llmkit.messages import ChunkResponse, FinishReason, LLMRequest, Message, Role, TokenUsage
 from llmkit.models import LLMModel
 from llmkit.secrets import get_secret
+
+#: `finish_reason` of every Chat Completions dialect (protocols.md §1, §4-§10) -> llmkit's FinishReason.
+FINISH_REASONS: dict[str, FinishReason] = {
+    "stop": "stop",
+    "length": "length",
+    "content_filter": "content_filter",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",  # OpenAI, legacy functions
+    "model_length": "length",  # Mistral: the context window is full
+    "error": "error",  # Mistral
+    "insufficient_system_resource": "error",  # DeepSeek: the server cut the generation short
+    "sensitive": "content_filter",  # Zhipu: moderation
+    "network_error": "error",  # Zhipu: inference failed
+    "abort": "error",  # vLLM: the request was aborted
+}
 
 
 class OpenAIChatLLM(HTTPLLM):
@@ -108,7 +125,7 @@ class OpenAIChatLLM(HTTPLLM):
         return {"role": role, "content": parts}
 
     # ----- responses ---------------------------------------------------------------------------------------
-    def parse_response(self, body: Any) -> CompleteResponse:
+    def parse_response(self, body: Any) -> WireResponse:
         choices = body.get("choices") if isinstance(body, dict) else None
         if not choices or not isinstance(choices[0], dict):
             message = provider_message(body, str(body)[:300])
@@ -117,9 +134,9 @@ class OpenAIChatLLM(HTTPLLM):
         choice = choices[0]
         content, reasoning = self._split(choice.get("message") or {})
         reasoning_text = reasoning or None
-        usage = self._usage(body.get("usage"), reasoning_text) or TokenUsage(estimated=True)  # counted later
-        return CompleteResponse(content=content, reasoning=reasoning_text, usage=usage,
-                                finish_reason=choice.get("finish_reason"), raw=body)
+        raw = as_text(choice.get("finish_reason"))
+        return WireResponse(content, reasoning_text, self._usage(body.get("usage"), reasoning_text),
+                            finish_reason(raw, FINISH_REASONS), raw, raw=body)
 
     async def parse_stream(self, events: AsyncIterator[tuple[str, str]],
                            endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:
@@ -146,7 +163,7 @@ class OpenAIChatLLM(HTTPLLM):
                     continue
                 text, thought = self._split(choice.get("delta") or {})
                 if choice.get("finish_reason"):
-                    finish = choice["finish_reason"]
+                    finish = as_text(choice["finish_reason"])
                 if text or thought:
                     content.append(text)
                     reasoning.append(thought)
@@ -154,10 +171,9 @@ class OpenAIChatLLM(HTTPLLM):
         if not done and finish is None:
             raise StreamError(f"{endpoint.provider} ({endpoint.host}) closed the stream before it finished",
                               status_code=200, partial_content="".join(content))
-        reasoning_text = "".join(reasoning) or None
-        usage = self._usage(usage_body, reasoning_text) or TokenUsage(estimated=True)  # counted by the caller
-        yield ChunkResponse(is_complete=True, usage=usage, finish_reason=finish)
-
+        usage = self._usage(usage_body, "".join(reasoning) or None)
+        yield ChunkResponse(is_complete=True, usage=usage, finish_reason=finish_reason(finish, FINISH_REASONS),
+                            finish_reason_raw=finish)
 
     def _split(self, message: dict[str, Any]) -> tuple[str, str]:
         """(visible text, reasoning text) of a message or delta: string or typed-part content, reasoning fields."""

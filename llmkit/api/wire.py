@@ -1,4 +1,4 @@
-"""Small helpers every wire adapter shares: token-usage normalisation, server-less estimates, and turning an
+"""Small helpers every wire adapter shares: token-usage normalisation, finish-reason normalisation, and turning an
 error that arrives inside a stream into the right llmkit exception.
 
 Kept apart from the adapters so each adapter only holds its protocol's shapes, and so the rules of
@@ -12,8 +12,8 @@ from typing import Any
 
 from llmkit.api.http import Endpoint, parse_stream_json, provider_message
 from llmkit.errors import LLMError, RateLimitError, StreamError
-from llmkit.messages import Message, TokenUsage
-from llmkit.tokens import count_message_tokens, count_tokens
+from llmkit.messages import FinishReason, TokenUsage
+from llmkit.tokens import count_tokens
 
 _RATE_LIMIT_SIGNALS = ("rate_limit", "overloaded", "resource_exhausted", "too many requests")
 
@@ -35,6 +35,11 @@ def as_int(value: Any) -> int:
         return max(int(value or 0), 0)
     except (TypeError, ValueError):
         return 0
+
+
+def as_text(value: Any) -> str | None:
+    """A JSON value as text (a provider's raw finish reason), None staying None."""
+    return str(value) if value is not None else None
 
 
 def first_int(value: Any, paths: Iterable[Sequence[str]]) -> int:
@@ -61,15 +66,10 @@ def normalised_usage(*, input_tokens: int, output_tokens: int, reasoning_tokens:
     )
 
 
-def estimated_usage(messages: Sequence[Message], content: str, reasoning: str | None) -> TokenUsage:
-    """Counts from `llmkit.tokens` for a server that reported none; marked `estimated`."""
-    thinking = count_tokens(reasoning) if reasoning else 0
-    return normalised_usage(
-        input_tokens=count_message_tokens(m.content for m in messages),
-        output_tokens=count_tokens(content) + thinking,
-        reasoning_tokens=thinking,
-        estimated=True,
-    )
+def finish_reason(raw: Any, table: Mapping[str, FinishReason]) -> FinishReason:
+    """A provider's finish value normalised through its adapter's table; a value the table does not know is
+    "unknown" (the caller keeps the raw value beside it)."""
+    return table.get(str(raw), "unknown") if raw is not None else "unknown"
 
 
 def with_reasoning_estimate(usage: TokenUsage, reasoning: str | None) -> TokenUsage:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from llmkit.messages import CompleteResponse, TokenUsage
+from llmkit.messages import FINISH_REASONS, CompleteResponse, FinishReason, TokenUsage
 
 RECORD_VERSION = 1
 _PREFIX = f"llmkit-cache/{RECORD_VERSION} ".encode("ascii")
@@ -36,17 +36,18 @@ class CachedAnswer:
     content: str
     reasoning: str | None
     usage: TokenUsage
-    finish_reason: str | None
+    finish_reason: FinishReason | None
     latency_s: float | None
     ttft_s: float | None
     model: str | None
     created_at: float  # Unix time of the original call
+    finish_reason_raw: str | None = None
 
     @classmethod
     def from_response(cls, key: str, response: CompleteResponse, created_at: float | None = None) -> CachedAnswer:
         return cls(key, response.content, response.reasoning, response.usage, response.finish_reason,
                    response.latency_s, response.ttft_s, response.model,
-                   time.time() if created_at is None else created_at)
+                   time.time() if created_at is None else created_at, response.finish_reason_raw)
 
 
 def encode(answer: CachedAnswer) -> bytes:
@@ -57,6 +58,7 @@ def encode(answer: CachedAnswer) -> bytes:
             "reasoning": answer.reasoning,
             "usage": answer.usage.to_dict(),
             "finish_reason": answer.finish_reason,
+            "finish_reason_raw": answer.finish_reason_raw,
             "latency_s": answer.latency_s,
             "ttft_s": answer.ttft_s,
             "model": answer.model,
@@ -83,16 +85,19 @@ def decode(value: Any, key: str | None = None) -> CachedAnswer:
         raise CorruptEntryError("stored value fails its checksum (truncated or corrupted)")
     try:
         fields = json.loads(body)
+        finish = _optional(fields.get("finish_reason"), str)
+        raw = _optional(fields.get("finish_reason_raw"), str) if "finish_reason_raw" in fields else finish
         answer = CachedAnswer(
             key=_typed(fields["key"], str),
             content=_typed(fields["content"], str),
             reasoning=_optional(fields.get("reasoning"), str),
             usage=_usage(_typed(fields["usage"], dict)),
-            finish_reason=_optional(fields.get("finish_reason"), str),
+            finish_reason=_finish_reason(finish),
             latency_s=_seconds(fields.get("latency_s")),
             ttft_s=_seconds(fields.get("ttft_s")),
             model=_optional(fields.get("model"), str),
             created_at=float(_typed(fields["created_at"], (int, float))),
+            finish_reason_raw=raw,
         )
     except CorruptEntryError:
         raise
@@ -112,6 +117,12 @@ def _usage(data: dict[str, Any]) -> TokenUsage:
     kwargs: dict[str, Any] = {k: (Decimal(str(v)) if _USAGE_FIELDS[k] and v is not None else v)
                               for k, v in data.items() if k in _USAGE_FIELDS}
     return TokenUsage(**kwargs)
+
+
+def _finish_reason(value: str | None) -> FinishReason | None:
+    """Entries written before finish reasons were normalised hold the provider's word (`end_turn`): "unknown",
+    with that word kept as the raw value."""
+    return value if value is None or value in FINISH_REASONS else "unknown"  # type: ignore[return-value]
 
 
 def _typed(value: Any, kind: type | tuple[type, ...]) -> Any:

@@ -119,8 +119,8 @@ def _limits(spec_file: SpecFile, concurrency: int | None) -> Limits:
     rates = spec_file.spec.rate_limits
     return Limits(
         total=concurrency or conc.default,
-        per_host=conc.per_host,  # type: ignore[arg-type]
-        per_model=conc.per_model,  # type: ignore[arg-type]
+        per_host=conc.per_host,
+        per_model=conc.per_model,
         rpm_host=rates.per_host if rates else None,
         rpm_model=rates.per_model if rates else None,
     )

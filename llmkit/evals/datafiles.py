@@ -92,7 +92,7 @@ def _csv(path: Path, text: str, delimiter: str) -> list[Record]:
     records = []
     try:
         for row in reader:
-            extra = row.pop(None, None)  # type: ignore[call-overload]  # a line with more fields than the header
+            extra = row.pop(None, None)  # a line with more fields than the header
             if extra:
                 raise PromptFileError(f"{path}:{reader.line_num}: {len(extra)} more field(s) than the header's "
                                       f"{len(reader.fieldnames)} columns")

@@ -22,7 +22,8 @@ from typing import Any
 
 from llmkit.backends import get_backend
 from llmkit.base import BaseLLM
-from llmkit.config import LLMConfig, effective_pricing
+from llmkit.billing import effective_pricing
+from llmkit.config import LLMConfig
 from llmkit.errors import ConfigurationError, ConfigValidationError, InvalidIdentifierError, UnknownModelError
 from llmkit.evals.prompts import PromptRow
 from llmkit.evals.row import RowKey

@@ -65,7 +65,8 @@ class EvalRow:
     repeat: int = 0
     output: str | None = None
     reasoning: str | None = None
-    finish_reason: str | None = None
+    finish_reason: str | None = None  # normalised: stop, length, content_filter, tool_calls, error, unknown
+    finish_reason_raw: str | None = None  # the provider's own word
     error_type: str | None = None
     error: str | None = None
     latency_s: float | None = None
@@ -98,6 +99,7 @@ class EvalRow:
         usage = response.usage
         cached = bool(response.cached)
         self.output, self.reasoning, self.finish_reason = response.content, response.reasoning, response.finish_reason
+        self.finish_reason_raw = response.finish_reason_raw
         latency = response.original_latency_s if cached and response.original_latency_s is not None \
             else response.latency_s
         if latency is not None:  # else keep the latency the caller measured

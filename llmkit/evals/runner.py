@@ -5,7 +5,7 @@ Each row is a fresh single-turn conversation: the config is resolved once per mo
 row builds its client with `LLMFactory.create_llm` from that resolved config (no re-validation, the run's shared
 cache extension registered there), sets the prompt row's system prompt, and streams
 the answer with `sample_index=repeat` (so a response cache keeps repeats independent). Streaming gives a real
-TTFT; the final response (usage, cache flag, original latency) is captured by a tiny extension registered last.
+TTFT; the row reads the stream's final response (usage, cache flag, original latency), built once by the stream.
 Each call becomes one typed `EvalRow`. A row that cannot be written (disk full) stops the run as `failed`:
 rows in flight are abandoned and re-run by resume, rows already on disk are never re-run.
 """
@@ -33,19 +33,7 @@ from llmkit.secrets import redact_secrets
 
 if TYPE_CHECKING:
     from llmkit.base import BaseLLM
-    from llmkit.messages import CompleteResponse, LLMRequest
-
-
-class _Capture:
-    """Keeps the final response of a call (after every other extension ran)."""
-
-    __slots__ = ("response",)
-
-    def __init__(self) -> None:
-        self.response: CompleteResponse | None = None
-
-    async def after_invoke(self, llm: BaseLLM, request: LLMRequest, response: CompleteResponse) -> None:
-        self.response = response
+    from llmkit.messages import CompleteResponse
 
 
 @dataclass
@@ -164,13 +152,11 @@ class SweepRunner:
         variant, prompt = task.variant, task.prompt
         started_at = datetime.now(timezone.utc)
         started = time.perf_counter()
-        capture = _Capture()
         response: CompleteResponse | None = None
         error: BaseException | None = None
         llm: BaseLLM | None = None
         try:
             llm = self._llm(variant)
-            llm.register_extension(capture)
             if prompt.system:
                 llm.configure_system_prompt(prompt.system)
             for turn in prompt.messages[:-1]:  # a multi-turn row: the history, then its last user turn below
@@ -180,9 +166,7 @@ class SweepRunner:
                     llm.add_assistant_message(turn["content"])
             images = list(prompt.images) or None
             if self.options.stream:
-                async for _ in llm.stream_user_message(prompt.prompt, images, sample_index=task.repeat):
-                    pass
-                response = capture.response
+                response = await llm.stream_user_message(prompt.prompt, images, sample_index=task.repeat).get()
             else:
                 response = await llm.send_user_message(prompt.prompt, images, sample_index=task.repeat)
         except Exception as exc:  # every failure is a row; the sweep goes on

@@ -6,7 +6,8 @@
 `original_latency_s` (its time to first token in `metadata["original_ttft_s"]`). BaseLLM then sets `latency_s`
 to the time the hit took, so a cached row never looks like a fast model. `after_invoke` stores fresh answers
 only: never a cached one, never an error (errors raise before after_invoke runs). Streaming needs nothing
-extra: BaseLLM replays a hit as chunks and hands a finished fresh stream to after_invoke assembled.
+extra: BaseLLM replays a hit as chunks, and a fresh stream's final response (`ResponseStream.response`, built
+once by the stream) is what after_invoke gets and stores.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 
 _MAX_MEMO = 100_000  # memoised hit usages (small objects)
-_MAX_IN_FLIGHT = 10_000  # remembered keys of missed requests (failed calls leave theirs behind)
 
 
 class ResponseCacheExtension:
@@ -49,9 +49,6 @@ class ResponseCacheExtension:
         self.hits = 0
         self.misses = 0
         self._hit_usage: dict[str, tuple[CachedAnswer, Any, Any, int, TokenUsage, str]] = {}
-        # Keys of requests that missed, so after_invoke need not hash them again; holding the request keeps its
-        # id unique. Failed calls never reach after_invoke, hence the bound.
-        self._missed: dict[int, tuple[LLMRequest, str]] = {}
 
     @classmethod
     def from_option(cls, option: Any) -> ResponseCacheExtension:
@@ -89,9 +86,6 @@ class ResponseCacheExtension:
         self.cache.record(answer is not None)
         if answer is None:
             self.misses += 1
-            if len(self._missed) >= _MAX_IN_FLIGHT:
-                self._missed.clear()
-            self._missed[id(request)] = (request, key)
             return None
         self.hits += 1
         return self._hit_response(llm, answer)
@@ -103,6 +97,7 @@ class ResponseCacheExtension:
             reasoning=answer.reasoning,
             usage=usage,
             finish_reason=answer.finish_reason,
+            finish_reason_raw=answer.finish_reason_raw,
             cached=True,
             original_latency_s=answer.latency_s,
             model=llm.model.identifier,
@@ -129,10 +124,11 @@ class ResponseCacheExtension:
         return usage, cached_at
 
     async def after_invoke(self, llm: BaseLLM, request: LLMRequest, response: CompleteResponse) -> None:
-        missed = self._missed.pop(id(request), None)
+        """Store a fresh answer. The key is computed again (~20 us, next to a ~1 ms write) rather than remembered
+        from before_invoke in a memo keyed on the request's id()."""
         if response.cached:
             return
-        key = missed[1] if missed is not None and missed[0] is request else _key(request)
+        key = _key(request)
         if key is not None:
             self.cache.put(CachedAnswer.from_response(key, response), self.ttl)
 

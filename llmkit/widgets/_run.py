@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from llmkit._sync import run_sync
-from llmkit.messages import ChunkResponse, CompleteResponse, assemble_response
+from llmkit.messages import CompleteResponse
 from llmkit.tokens import count_tokens
 
 if TYPE_CHECKING:
@@ -48,29 +48,21 @@ def schedule(coro: Coroutine[Any, Any, T]) -> asyncio.Future[T] | T:
 
 async def stream_reply(llm: BaseLLM, prompt: str, on_progress: Callable[[Progress], None]) -> CompleteResponse:
     """Stream one answer, calling `on_progress` as text arrives (throttled) and once at the end; return the
-    assembled response with latency and time to first token. Errors propagate with `partial_content` set."""
+    stream's final response (what the extensions saw: priced, timed, cache flag set) rather than a copy rebuilt
+    from the chunks. Errors propagate with `partial_content` set."""
     started = time.perf_counter()
-    chunks: list[ChunkResponse] = []
-    content: list[str] = []
-    reasoning: list[str] = []
-    tokens, ttft, last_push = 0, None, 0.0
-    async for chunk in llm.stream_user_message(prompt):
-        chunks.append(chunk)
+    stream = llm.stream_user_message(prompt)
+    tokens, last_push = 0, 0.0
+    async for chunk in stream:
         now = time.perf_counter()
         if chunk.content or chunk.reasoning:
-            ttft = ttft if ttft is not None else now - started
-            content.append(chunk.content)
-            reasoning.append(chunk.reasoning or "")
             tokens += count_tokens(chunk.content) + count_tokens(chunk.reasoning or "")
         if chunk.is_complete and chunk.usage is not None:
             tokens = chunk.usage.output_tokens
         if chunk.is_complete or now - last_push >= UPDATE_INTERVAL_S:
             last_push = now
-            on_progress(Progress("".join(content), "".join(reasoning), tokens, now - started, ttft))
-    records = llm.usage.records
-    cached = bool(records and records[-1].cached)
-    return assemble_response(chunks, latency_s=time.perf_counter() - started, ttft_s=ttft,
-                             model=llm.model.identifier, cached=cached)
+            on_progress(Progress(stream.content, stream.reasoning or "", tokens, now - started, stream.ttft_s))
+    return await stream.get()
 
 
 def progress_line(progress: Progress) -> str:

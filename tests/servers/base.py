@@ -129,6 +129,33 @@ def ndjson(data: Any) -> bytes:
     return (json.dumps(data, separators=(",", ":")) + "\n").encode()
 
 
+#: The fields that carry token usage in any protocol here (protocols.md §12b), dropped by ``omit_usage``.
+USAGE_FIELDS = frozenset({"usage", "usageMetadata", "token_usage", "prompt_eval_count", "eval_count"})
+
+
+def without_usage(value: Any) -> Any:
+    """``value`` with every usage field removed, at any depth (Anthropic nests it in ``message_start.message``)."""
+    if isinstance(value, dict):
+        return {k: without_usage(v) for k, v in value.items() if k not in USAGE_FIELDS}
+    if isinstance(value, list):
+        return [without_usage(v) for v in value]
+    return value
+
+
+def frame_without_usage(frame: bytes) -> bytes:
+    """An SSE event or NDJSON line re-encoded without usage fields (non-JSON payloads pass unchanged)."""
+    lines = frame.decode().split("\n")
+    for i, line in enumerate(lines):
+        head, sep, payload = line.partition("data: ") if line.startswith("data: ") else ("", "", line)
+        try:
+            data = json.loads(payload.rstrip("\r"))
+        except ValueError:
+            continue
+        ending = "\r" if payload.endswith("\r") else ""
+        lines[i] = head + sep + json.dumps(without_usage(data), separators=(",", ":")) + ending
+    return "\n".join(lines).encode()
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(json.dumps(body), status_code=status, media_type="application/json", headers=headers)
 
@@ -150,6 +177,8 @@ class LoopbackServer:
         self.retry_after = retry_after
         self.slow_seconds = slow_seconds
         self.chunk_delay = chunk_delay
+        #: True: answers carry no token usage at all (as some gateways and older servers send them).
+        self.omit_usage = False
         self.requests: list[RecordedRequest] = []
         self._queue: deque[str] = deque()
         self._lock = threading.Lock()
@@ -302,13 +331,15 @@ class LoopbackServer:
         """A complete JSON answer; the stream-failure scenarios become a 500 / a truncated body here."""
         if ex.scenario == "error_midstream":
             return self.error_response("server_error", ex)
-        text = json.dumps(body)
+        text = json.dumps(without_usage(body) if self.omit_usage else body)
         if ex.scenario == "malformed_chunk":
             text = text[: len(text) // 2]
         return Response(text, media_type="application/json", headers=headers)
 
     def stream(self, ex: Exchange, plan: StreamPlan) -> Response:
         frames = plan.frames(ex.scenario)
+        if self.omit_usage:
+            frames = [frame_without_usage(f) for f in frames]
         delay = self.chunk_delay if ex.scenario == "slow_stream" else 0.0
 
         async def produce() -> Any:

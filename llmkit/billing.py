@@ -1,0 +1,24 @@
+"""Which price a call is billed at. Apart from `config` and `models` so that neither imports the other, and
+the genai-prices fallback is imported only when a model has no curated price."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from llmkit.config import LLMConfig
+    from llmkit.models import LLMModel
+    from llmkit.pricing import Pricing
+
+
+def effective_pricing(model: LLMModel, config: LLMConfig | None) -> Pricing | None:
+    """The price a call is billed at: the config's `pricing` override, else the model's own (curated catalog)
+    price, else — for an API model — genai-prices' card for it, else None (unknown, never $0). Every place that
+    prices something (clients, cache hits, the eval plan's estimates) asks here."""
+    if config is not None and config.pricing is not None:
+        return config.pricing.to_pricing()
+    if model.pricing is not None or model.runtime.value != "api":
+        return model.pricing
+    from llmkit.catalog.external_prices import external_pricing
+
+    return external_pricing(model.provider.value, model.name)

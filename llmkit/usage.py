@@ -1,0 +1,66 @@
+"""Token usage and cost tracking, registered on every LLM automatically (`llm.usage`).
+
+Part of the core rather than of `llmkit.extensions`: BaseLLM creates one per instance, and it needs nothing of
+the LLM but the response (which names its model), so it imports only the value types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from llmkit.messages import CompleteResponse, LLMRequest, TokenUsage
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    """Usage of one call."""
+
+    model: str
+    usage: TokenUsage
+    latency_s: float | None
+    cached: bool
+    at: datetime
+
+
+class TokenUsageTrackingExtension:
+    """Keeps a record per call and running totals. Costs are already on the response's usage (priced by
+    BaseLLM from LLMConfig.pricing, else the catalog price); a cache hit is recorded with cost 0 and its
+    would-have-been cost in `saved_cost`."""
+
+    def __init__(self) -> None:
+        self.records: list[UsageRecord] = []
+
+    async def after_invoke(self, llm: object, request: LLMRequest, response: CompleteResponse) -> None:
+        self.records.append(
+            UsageRecord(response.model or request.model.identifier, response.usage, response.latency_s,
+                        response.cached, datetime.now(timezone.utc))
+        )
+
+    @property
+    def total(self) -> TokenUsage:
+        return sum((r.usage for r in self.records), TokenUsage())
+
+    @property
+    def calls(self) -> int:
+        return len(self.records)
+
+    def reset(self) -> None:
+        self.records.clear()
+
+    def to_dataframe(self) -> Any:
+        """One row per call (needs pandas: pip install 'llmkit[evals]')."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {"model": r.model, "at": r.at, "cached": r.cached, "latency_s": r.latency_s,
+                 **{k: (float(v if v is not None else "nan") if k.endswith("_cost") else v)
+                    for k, v in r.usage.to_dict().items()}}
+                for r in self.records
+            ]
+        )
+
+    def __repr__(self) -> str:
+        return f"TokenUsageTrackingExtension(calls={self.calls}, {self.total})"
