@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import platform
 import secrets
 import sys
@@ -22,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from llmkit import settings
 from llmkit.errors import ConfigurationError
 from llmkit.evals.limits import Limits
 from llmkit.evals.plan import Plan, Task, build_plan, describe_model, parse_cli_models, row_key
@@ -143,7 +143,7 @@ def _flush_cache(extension: Any) -> None:
 
 def _env_names() -> list[str]:
     """Names (never values) of the provider/runtime variables that are set."""
-    return sorted(k for k, v in os.environ.items() if v and k.startswith(_ENV_PREFIXES))
+    return settings.names_set(_ENV_PREFIXES)
 
 
 def _new_run_id(name: str) -> str:
