@@ -13,8 +13,10 @@ import yaml
 
 import llmkit.evals as ev
 from llmkit.api.http import HTTPExecutor, executor, set_executor
+from llmkit.config import LLMConfig
 from llmkit.errors import StreamError
-from llmkit.evals.plan import host_key
+from llmkit.evals.limits import Limits
+from llmkit.evals.plan import Variant, host_key
 from llmkit.factory import LLMFactory
 from llmkit.models import LLMModel, LLMProvider, LLMRuntime
 from tests.servers.key_echo import KeyEchoServer
@@ -161,6 +163,9 @@ def test_two_gateways_serving_the_same_model_name_never_share_cache_entries(
 def test_two_gateways_are_two_hosts_for_per_host_limits(loopback: Callable[..., Any]) -> None:
     first = loopback(OpenAIChatServer, "openai")
     second = loopback(OpenAIChatServer, "openai")
-    keys = {host_key(_gateway(first)), host_key(_gateway(second))}
-    assert keys == {first.host, second.host}
+    variants = [Variant(model, "default", LLMConfig(), "{}", host_key(model))
+                for model in (_gateway(first), _gateway(second))]
+    assert [v.host_key for v in variants] == [first.host, second.host]
+    limits = Limits(total=8, per_host={first.host: 1}, per_model={}, rpm_host=None, rpm_model=None)
+    assert [limits.host_cap(v) for v in variants] == [1, 8]
     assert host_key(LLMFactory.get_model("gpt-5.5")) == "api.openai.com:443"
