@@ -205,8 +205,10 @@ class Host:
         url = self.url()
         if not url:
             raise AuthenticationError(f"No base URL for {who or self.label}", env_var=self.base_url_env)
-        return Endpoint(base_url=url, headers=self.auth_headers(), provider=self.label,
-                        api_key_env=self.keys[0].env if self.keys else None, verify_tls=self.tls())
+        found = self.api_key()  # a rejected key's hint names the variable it came from
+        key_env = found[0].env if found else (self.keys[0].env if self.keys else None)
+        return Endpoint(base_url=url, headers=self.auth_headers(), provider=self.label, api_key_env=key_env,
+                        verify_tls=self.tls())
 
 
 # ----- the registry ------------------------------------------------------------------------------------------

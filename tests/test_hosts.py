@@ -109,6 +109,13 @@ def test_the_first_key_variable_that_is_set_wins(backend: str, order: list[str],
     assert host.api_key() is None
 
 
+def test_a_rejected_keys_hint_names_the_variable_it_came_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", "tok-gw")
+    assert get_host("anthropic").endpoint().api_key_env == "ANTHROPIC_AUTH_TOKEN"
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant")
+    assert get_host("anthropic").endpoint().api_key_env == "ANTHROPIC_API_KEY"
+
+
 def test_blank_keys_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GEMINI_API_KEY", "   ")
     monkeypatch.setenv("GOOGLE_API_KEY", "g-key")
