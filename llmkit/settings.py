@@ -62,8 +62,7 @@ def seconds(name: str, default: float) -> float:
 
 def snapshot(names: Iterable[str]) -> tuple[str | None, ...]:
     """The current values of several variables: a cheap key for memos derived from them."""
-    get = os.environ.get
-    return tuple(get(name) for name in names)
+    return tuple(map(os.environ.get, names))
 
 
 def names_set(prefixes: tuple[str, ...]) -> list[str]:
