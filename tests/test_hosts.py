@@ -186,3 +186,23 @@ def test_custom_key_headers_are_data(monkeypatch: pytest.MonkeyPatch) -> None:
     assert host.auth_headers() == {"X-Fixed": "1"} and host.missing_key() is None  # not required
     monkeypatch.setenv("RAW_TOKEN", "abc123")
     assert host.auth_headers() == {"X-Fixed": "1", "X-Token": "Token abc123"}
+
+
+# ----- one settings module ------------------------------------------------------------------------------------
+def test_only_the_settings_module_reads_the_environment() -> None:
+    import ast
+
+    import llmkit
+
+    package = Path(llmkit.__file__).parent
+    readers = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "settings.py" and path.parent == package:
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in ("environ", "environb", "getenv", "getenvb"):
+                readers.append(f"{path.relative_to(package)}:{node.lineno}")
+            if isinstance(node, ast.ImportFrom) and node.module == "os" and any(
+                    a.name in ("environ", "getenv") for a in node.names):
+                readers.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert readers == [], "read environment variables through llmkit.settings"
