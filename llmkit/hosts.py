@@ -10,8 +10,9 @@ optional headers, TLS settings, and the two names other parts of llmkit file thi
   and rate limits apply to it, since they protect a server.
 
 Hosts are registered by name; a model's Host is the one named by its `backend`, moved to the model's `host_url`
-when it has one (`host_for`). A new OpenAI-compatible cloud is one `register_host(...)` call. The packaged Hosts
-(cloud providers and local runtimes) are in `llmkit.backends`.
+when it has one (`host_for`). A named OpenAI-compatible cloud (Groq, Together, ...) is data: a Host with its base URL,
+`*_BASE_URL` and key variable, registered with a backend of the same name (`llmkit.backends.register_backend`). The
+packaged Hosts (cloud providers and local runtimes) are in `llmkit.backends`.
 """
 
 from __future__ import annotations
