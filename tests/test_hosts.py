@@ -3,7 +3,9 @@ endpoint that follows the environment (a key set after the client was created is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +14,7 @@ from llmkit.factory import LLMFactory
 from llmkit.hosts import Host, KeyVar, bearer, canonical_url, get_host, host_for, register_host
 from llmkit.models import LLMModel, LLMProvider, LLMRuntime
 from llmkit.secrets import redact_secrets
+from tests.servers.openai_chat import OpenAIChatServer
 
 
 # ----- canonical forms ----------------------------------------------------------------------------------------
@@ -206,3 +209,24 @@ def test_only_the_settings_module_reads_the_environment() -> None:
                     a.name in ("environ", "getenv") for a in node.names):
                 readers.append(f"{path.relative_to(package)}:{node.lineno}")
     assert readers == [], "read environment variables through llmkit.settings"
+
+
+def test_a_named_openai_compatible_cloud_is_data_end_to_end(loopback: Callable[..., Any],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """What issue 13's named hosts (Groq, Together, ...) will be: a backend, a profile and a Host, no class."""
+    from llmkit.api.openai_profiles import OpenAIProfile, register_openai_profile
+    from llmkit.backends import Backend, register_backend
+
+    server = loopback(OpenAIChatServer, "openai", api_key="ex-cloud-key", models=["llama-x"])
+    register_openai_profile(OpenAIProfile("examplegrid", "ExampleGrid"))
+    register_backend(Backend("examplegrid", "llmkit.api.openai_chat:OpenAIChatLLM"), Host(
+        "examplegrid", "ExampleGrid", "https://api.examplegrid.test/openai/v1", "EXAMPLEGRID_BASE_URL",
+        bearer("EXAMPLEGRID_API_KEY"), True))
+    model = LLMFactory.register_model(LLMModel(name="llama-x", provider=LLMProvider.META, runtime=LLMRuntime.API,
+                                               backend="examplegrid"))
+    assert not LLMFactory.availability(model.identifier)  # no key yet: listed, unavailable, names the variable
+    monkeypatch.setenv("EXAMPLEGRID_API_KEY", "ex-cloud-key")
+    monkeypatch.setenv("EXAMPLEGRID_BASE_URL", server.base_url + "/v1")
+    answer = LLMFactory.create_llm(model.identifier).send_user_message_sync("hello grid")
+    assert answer.content == "Echo: hello grid"
+    assert server.last_request.headers["authorization"] == "Bearer ex-cloud-key"
