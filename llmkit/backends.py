@@ -1,18 +1,21 @@
-"""The registry that maps a model's `backend` name to the class that talks to it and where its key lives.
+"""The registry that maps a model's `backend` name to the class that talks to it, and the packaged Hosts.
 
 A backend is a wire protocol plus a provider profile; `LLMModel.backend` names one, so creating a client
-never branches on provider names. Classes are imported lazily, when the first client is created.
+never branches on provider names. Classes are imported lazily, when the first client is created. Where a
+backend's requests go and how they are authorised is its Host (`llmkit.hosts`), registered under the same name:
+the cloud providers' Hosts carry their default base URL, `*_BASE_URL` override and key variables; local runtimes'
+Hosts carry only keys and TLS settings, and are moved to each discovered server's URL (`Host.at`).
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from llmkit.errors import ConfigurationError
+from llmkit.hosts import Host, KeyVar, bearer, register_host
 
 if TYPE_CHECKING:
     from llmkit.base import BaseLLM
@@ -20,14 +23,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Backend:
-    """How to reach one kind of model: the BaseLLM subclass and the credentials it needs."""
+    """How to speak to one kind of model: the BaseLLM subclass (its Host, of the same name, says where)."""
 
     name: str
     llm_class: str  # "package.module:ClassName"
-    api_key_env: tuple[str, ...] = ()  # first variable that is set wins
-    requires_key: bool = False
-    base_url_env: str | None = None
-    default_base_url: str | None = None
 
     def load_class(self) -> type[BaseLLM]:
         module_name, _, class_name = self.llm_class.partition(":")
@@ -41,22 +40,15 @@ class Backend:
         cls: type[BaseLLM] = getattr(module, class_name)
         return cls
 
-    def missing_key(self) -> str | None:
-        """The variable to set when this backend needs a key and none is set, else None."""
-        if not self.requires_key or any(os.environ.get(v, "").strip() for v in self.api_key_env):
-            return None
-        return self.api_key_env[0] if self.api_key_env else None
-
-    def base_url(self) -> str | None:
-        override = os.environ.get(self.base_url_env, "").strip() if self.base_url_env else ""
-        return override or self.default_base_url
-
 
 _BACKENDS: dict[str, Backend] = {}
 
 
-def register_backend(backend: Backend) -> None:
+def register_backend(backend: Backend, host: Host | None = None) -> None:
+    """Add or replace a backend, and its Host when given (else a Host of that name must be registered)."""
     _BACKENDS[backend.name] = backend
+    if host is not None:
+        register_host(host)
 
 
 def get_backend(name: str) -> Backend:
@@ -71,26 +63,43 @@ def backends() -> dict[str, Backend]:
     return dict(_BACKENDS)
 
 
-def _register_defaults(register: Callable[[Backend], None]) -> None:
+def _register_defaults(register: Callable[[Backend, Host], None]) -> None:
     api = "llmkit.api"
-    register(Backend("mock", f"{api}.mock:MockLLM"))
-    register(Backend("openai", f"{api}.openai_chat:OpenAIChatLLM", ("OPENAI_API_KEY",), True,
-                     "OPENAI_BASE_URL", "https://api.openai.com/v1"))
-    register(Backend("anthropic", f"{api}.anthropic_messages:AnthropicLLM",
-                     ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"), True,
-                     "ANTHROPIC_BASE_URL", "https://api.anthropic.com"))
-    register(Backend("gemini", f"{api}.gemini:GeminiLLM", ("GEMINI_API_KEY", "GOOGLE_API_KEY"), True,
-                     "GEMINI_BASE_URL", "https://generativelanguage.googleapis.com/v1beta"))
-    register(Backend("mistral", f"{api}.openai_chat:OpenAIChatLLM", ("MISTRAL_API_KEY",), True,
-                     "MISTRAL_BASE_URL", "https://api.mistral.ai/v1"))
-    register(Backend("deepseek", f"{api}.openai_chat:OpenAIChatLLM", ("DEEPSEEK_API_KEY",), True,
-                     "DEEPSEEK_BASE_URL", "https://api.deepseek.com"))
-    register(Backend("zhipu", f"{api}.openai_chat:OpenAIChatLLM", ("ZHIPU_API_KEY", "ZAI_API_KEY", "ZHIPUAI_API_KEY"),
-                     True, "ZHIPU_BASE_URL", "https://api.z.ai/api/paas/v4"))
-    register(Backend("ollama", f"{api}.ollama:OllamaLLM", ("OLLAMA_API_KEY",)))
-    register(Backend("lmstudio", f"{api}.openai_chat:OpenAIChatLLM", ("LMSTUDIO_API_KEY", "LM_API_TOKEN")))
-    register(Backend("openai-compatible", f"{api}.openai_chat:OpenAIChatLLM", ("OPENAI_COMPATIBLE_API_KEY",)))
-    register(Backend("autobyteus", f"{api}.autobyteus:AutobyteusLLM", ("AUTOBYTEUS_API_KEY",), True))
+    chat = f"{api}.openai_chat:OpenAIChatLLM"
+    register(Backend("mock", f"{api}.mock:MockLLM"), Host("mock", "MOCK"))
+    # Cloud APIs: a default base URL, an override variable, required keys.
+    register(Backend("openai", chat), Host(
+        "openai", "OpenAI", "https://api.openai.com/v1", "OPENAI_BASE_URL", bearer("OPENAI_API_KEY"), True,
+        env_headers={"OpenAI-Organization": "OPENAI_ORG_ID", "OpenAI-Project": "OPENAI_PROJECT_ID"}))
+    register(Backend("anthropic", f"{api}.anthropic_messages:AnthropicLLM"), Host(
+        "anthropic", "Anthropic", "https://api.anthropic.com", "ANTHROPIC_BASE_URL",
+        # x-api-key for an Anthropic key; the bearer form gateways expect for ANTHROPIC_AUTH_TOKEN
+        (KeyVar("ANTHROPIC_API_KEY", "x-api-key", ""), KeyVar("ANTHROPIC_AUTH_TOKEN")), True,
+        headers={"anthropic-version": "2023-06-01"}, env_headers={"anthropic-beta": "ANTHROPIC_BETA"},
+        strip_path="/v1"))
+    register(Backend("gemini", f"{api}.gemini:GeminiLLM"), Host(
+        "gemini", "Gemini", "https://generativelanguage.googleapis.com/v1beta", "GEMINI_BASE_URL",
+        # never `?key=`, which ends up in logs
+        (KeyVar("GEMINI_API_KEY", "x-goog-api-key", ""), KeyVar("GOOGLE_API_KEY", "x-goog-api-key", "")), True))
+    register(Backend("mistral", chat), Host(
+        "mistral", "Mistral", "https://api.mistral.ai/v1", "MISTRAL_BASE_URL", bearer("MISTRAL_API_KEY"), True))
+    register(Backend("deepseek", chat), Host(
+        "deepseek", "DeepSeek", "https://api.deepseek.com", "DEEPSEEK_BASE_URL", bearer("DEEPSEEK_API_KEY"), True))
+    register(Backend("zhipu", chat), Host(
+        "zhipu", "Z.ai", "https://api.z.ai/api/paas/v4", "ZHIPU_BASE_URL",
+        bearer("ZHIPU_API_KEY", "ZAI_API_KEY", "ZHIPUAI_API_KEY"), True))
+    # Local runtimes: no base URL of their own (each server's comes from discovery), optional keys.
+    register(Backend("ollama", f"{api}.ollama:OllamaLLM"), Host(
+        "ollama", "Ollama", keys=bearer("OLLAMA_API_KEY")))  # ollama.com needs a key; a local server none
+    register(Backend("lmstudio", chat), Host(
+        "lmstudio", "LM Studio", keys=bearer("LMSTUDIO_API_KEY", "LM_API_TOKEN"), api_path="/v1"))
+    register(Backend("openai-compatible", chat), Host(
+        "openai-compatible", "OpenAI-compatible server", keys=bearer("OPENAI_COMPATIBLE_API_KEY"), api_path="/v1"))
+    register(Backend("autobyteus", f"{api}.autobyteus:AutobyteusLLM"), Host(
+        "autobyteus", "AutoByteus", keys=(KeyVar("AUTOBYTEUS_API_KEY", "AUTOBYTEUS_API_KEY", ""),),
+        key_required=True,
+        # not verified, as the AutoByteus clients do, unless AUTOBYTEUS_SSL_CERT_FILE names a PEM bundle
+        verify_tls=False, ca_bundle_env="AUTOBYTEUS_SSL_CERT_FILE"))
 
 
 _register_defaults(register_backend)

@@ -37,7 +37,7 @@ class LLMError(Exception):
 
         self.message = redact_secrets(message)
         self.hint = redact_secrets(hint) if hint else None
-        self.partial_content = partial_content
+        self.partial_content = redact_secrets(partial_content) if partial_content else partial_content
         super().__init__(self.message if not self.hint else f"{self.message} — {self.hint}")
 
     @property

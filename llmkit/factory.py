@@ -22,7 +22,7 @@ from llmkit._sync import in_running_loop, run_sync
 from llmkit.backends import get_backend
 from llmkit.config import LLMConfig, config_from_mapping, validate_config
 from llmkit.errors import ConfigurationError, UnknownModelError
-from llmkit.hosts import normalise_host
+from llmkit.hosts import host_for, normalise_host
 from llmkit.models import LLMModel, LLMProvider, LLMRuntime, parse_identifier
 
 if TYPE_CHECKING:
@@ -198,7 +198,7 @@ class LLMFactory:
     def availability(cls, identifier: str) -> Availability:
         """Can this model be called now? (A missing API key makes an API model unavailable.)"""
         model = cls.get_model(identifier)
-        missing = get_backend(model.backend).missing_key()
+        missing = host_for(model).missing_key()
         if missing:
             return Availability(False, f"set {missing}")
         return Availability(True)

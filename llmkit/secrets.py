@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
 import threading
+
+from llmkit import settings
 
 _REDACTED = "***"
 _lock = threading.Lock()
@@ -29,6 +30,14 @@ SECRET_ENV_VARS = (
     "OPENAI_COMPATIBLE_API_KEY",
     "OLLAMA_API_KEY",
 )
+_watched: list[str] = list(SECRET_ENV_VARS)
+
+
+def watch_secret_variable(env_var: str) -> None:
+    """Treat this variable's value as a secret from now on (every Host's key variables are watched)."""
+    with _lock:
+        if env_var not in _watched:
+            _watched.append(env_var)
 
 
 def register_secret(value: str | None) -> None:
@@ -45,16 +54,15 @@ def register_secret(value: str | None) -> None:
 
 def get_secret(env_var: str) -> str | None:
     """Read a key from the environment and register it for redaction."""
-    value = os.environ.get(env_var, "").strip() or None
+    value = settings.value(env_var)
     register_secret(value)
     return value
 
 
 def redact_secrets(text: str) -> str:
-    """Replace every known secret (and every value of a SECRET_ENV_VARS variable) in text."""
-    for var in SECRET_ENV_VARS:
-        value = os.environ.get(var)
-        if value and value not in _known:
+    """Replace every known secret (and every value of a watched key variable) in text."""
+    for value in settings.snapshot(_watched):
+        if value and value.strip() not in _known:
             register_secret(value.strip())
     pattern = _pattern
     if pattern is None or not text:

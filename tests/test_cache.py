@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sqlite3
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from llmkit.config import LLMConfig
 from llmkit.errors import ConfigurationError, RateLimitError, StreamError
 from llmkit.extensions.cache import ResponseCacheExtension
 from llmkit.factory import LLMFactory
+from llmkit.hosts import Host, bearer, register_host
 from llmkit.messages import CompleteResponse, Image, LLMRequest, Message, Role, TokenUsage
 from llmkit.models import LLMModel, LLMProvider, LLMRuntime
 from llmkit.pricing import Pricing
@@ -76,10 +78,10 @@ def test_same_request_on_two_hosts_is_two_entries(tmp_path: Path) -> None:
 
 @pytest.fixture
 def keyed_backend(monkeypatch: pytest.MonkeyPatch) -> LLMModel:
-    """An API-style model whose backend needs a key and honours a *_BASE_URL override (served by MockLLM)."""
-    monkeypatch.setitem(_BACKENDS, "mock-keyed", Backend(
-        "mock-keyed", "llmkit.api.mock:MockLLM", ("MOCKKEYED_API_KEY",), True, "MOCKKEYED_BASE_URL",
-        "http://127.0.0.1:3333/v1"))
+    """An API-style model whose Host needs a key and honours a *_BASE_URL override (served by MockLLM)."""
+    monkeypatch.setitem(_BACKENDS, "mock-keyed", Backend("mock-keyed", "llmkit.api.mock:MockLLM"))
+    register_host(Host("mock-keyed", "Mock keyed", "http://127.0.0.1:3333/v1", "MOCKKEYED_BASE_URL",
+                       bearer("MOCKKEYED_API_KEY"), True))
     monkeypatch.setenv("MOCKKEYED_API_KEY", "sk-first-secret-value")
     return LLMFactory.register_model(LLMModel(
         name="keyed-echo", provider=LLMProvider.OTHER, runtime=LLMRuntime.API, backend="mock-keyed",
@@ -174,7 +176,7 @@ def test_canonical_json_and_golden_key() -> None:
     assert cache_key(_request()) == GOLDEN_KEY
 
 
-GOLDEN_KEY = "0993d96df39b7b362f9847d5f33d37d7fa60e4597830d0baed1e54c1e3968b49"
+GOLDEN_KEY = "874b010679d28b1c48f2e1b1b9219f2b086e88433495b79e73516326e850e3ae"
 
 _KEY_SCRIPT = """
 from llmkit.config import LLMConfig
@@ -202,12 +204,13 @@ def test_key_text_is_the_canonical_json_of_its_material() -> None:
     plain = LLMRequest((Message(Role.USER, "hi"),), LLMConfig(), LLMFactory.get_model("echo:mock"))
     for request in (_request(), plain, LLMRequest(plain.messages, LLMConfig(top_p=0.5), local, True, 0)):
         assert _canonical_text(request) == canonical_json(key_material(request))
-    assert key_material(LLMRequest(plain.messages, LLMConfig(), local))["endpoint"] == "127.0.0.1:1111"
+    assert key_material(LLMRequest(plain.messages, LLMConfig(), local))["endpoint"] == "http://127.0.0.1:1111"
 
 
 def test_key_is_the_same_in_another_process() -> None:
     out = subprocess.run([sys.executable, "-c", _KEY_SCRIPT.format(png=PNG_A)], capture_output=True, text=True,
-                         check=True, env={"PYTHONHASHSEED": "123", "PATH": "/usr/bin:/bin"})
+                         check=True, env={"PYTHONHASHSEED": "123", "PATH": "/usr/bin:/bin",
+                                          "PYTHONPATH": os.environ.get("PYTHONPATH", "")})
     assert out.stdout.strip() == cache_key(_request())
 
 

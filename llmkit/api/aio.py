@@ -16,11 +16,11 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
-import os
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from llmkit import settings
 from llmkit.errors import LLMError, LLMTimeoutError, ProviderError, ProviderUnavailableError
 
 if TYPE_CHECKING:
@@ -41,8 +41,8 @@ def available() -> bool:
 def ssl_context() -> ssl.SSLContext:
     """Verification like httpx's: certifi's bundle (or SSL_CERT_FILE / SSL_CERT_DIR when set), so a Python whose
     system store is empty still verifies the cloud APIs."""
-    cafile = os.environ.get("SSL_CERT_FILE") or None
-    capath = os.environ.get("SSL_CERT_DIR") or None
+    cafile = settings.raw("SSL_CERT_FILE") or None
+    capath = settings.raw("SSL_CERT_DIR") or None
     if cafile is None and capath is None:
         try:
             import certifi
@@ -67,7 +67,7 @@ def new_session(verify_tls: bool | str, max_connections: int, max_keepalive: int
     elif verify_tls:
         verify = ssl_context()
     connector = aiohttp.TCPConnector(limit=max_connections, limit_per_host=0, ssl=verify, keepalive_timeout=15.0)
-    return aiohttp.ClientSession(connector=connector, trust_env=any(os.environ.get(v) for v in _PROXY_VARS),
+    return aiohttp.ClientSession(connector=connector, trust_env=any(settings.snapshot(_PROXY_VARS)),
                                  timeout=aiohttp.ClientTimeout(total=None), auto_decompress=True,
                                  raise_for_status=False)
 

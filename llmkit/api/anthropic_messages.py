@@ -2,7 +2,8 @@
 
 What differs from Chat Completions and is handled here:
 - auth `x-api-key` (or `Authorization: Bearer` when only ANTHROPIC_AUTH_TOKEN is set, for gateways) plus
-  `anthropic-version`; `max_tokens` is required (the catalog default is 16000);
+  `anthropic-version`, and a base URL without `/v1`: the Host's data (`llmkit.backends`);
+- `max_tokens` is required (the catalog default is 16000);
 - the system prompt is top-level; roles alternate, so consecutive same-role turns are merged;
 - reasoning: `budget_tokens` -> `thinking: {type: enabled, budget_tokens}` (Claude 4.5), `effort` ->
   `thinking: {type: adaptive}` + top-level `output_config: {effort}` (4.6+; never converted to a budget);
@@ -30,9 +31,7 @@ from llmkit.api.wire import (
 from llmkit.config import LLMConfig, effective_max_tokens
 from llmkit.errors import ConfigValidationError, StreamError
 from llmkit.messages import ChunkResponse, FinishReason, Image, LLMRequest, Message, Role, TokenUsage
-from llmkit.secrets import get_secret
 
-ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 16000
 
 #: `stop_reason` (protocols.md §2) -> llmkit's FinishReason.
@@ -51,26 +50,6 @@ class AnthropicLLM(HTTPLLM):
     """A conversation over the Messages API; see the module docstring."""
 
     decode = "sse"
-    provider_label = "Anthropic"
-
-    # ----- endpoint ---------------------------------------------------------------------------------------
-    def auth_headers(self, key: str | None) -> dict[str, str]:
-        headers = {"anthropic-version": ANTHROPIC_VERSION}
-        if key is None:
-            return headers
-        if key == get_secret("ANTHROPIC_API_KEY"):
-            headers["x-api-key"] = key
-        else:  # ANTHROPIC_AUTH_TOKEN: the bearer form gateways expect
-            headers["Authorization"] = f"Bearer {key}"
-        beta = get_secret("ANTHROPIC_BETA")
-        if beta:
-            headers["anthropic-beta"] = beta
-        return headers
-
-    def base_url(self, configured: str) -> str:
-        """The SDK convention: the base URL has no `/v1` (it is part of the path); accept one anyway."""
-        url = configured.rstrip("/")
-        return url[: -len("/v1")] if url.endswith("/v1") else url
 
     # ----- request -----------------------------------------------------------------------------------------
     def build_request(self, request: LLMRequest, *, stream: bool) -> WireRequest:

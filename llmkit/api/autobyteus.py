@@ -14,11 +14,11 @@
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from llmkit import settings
 from llmkit.api.http import Endpoint, executor, provider_message
 from llmkit.api.http_llm import HTTPLLM, WireRequest, WireResponse
 from llmkit.api.wire import as_int, json_payloads, normalised_usage
@@ -30,7 +30,6 @@ from llmkit.models import LLMModel
 
 logger = logging.getLogger("llmkit.autobyteus")
 
-KEY_HEADER = "AUTOBYTEUS_API_KEY"
 GENERATION_ENV = "AUTOBYTEUS_PROTOCOL_GENERATION"
 DEFAULT_GENERATION = 2
 
@@ -43,7 +42,7 @@ def protocol_generation(host: str | None) -> int:
     """The request generation for a host, from `AUTOBYTEUS_PROTOCOL_GENERATION`: either one value for every
     host (`1` or `2`), or a comma list of `host:port=N` entries, optionally with a bare default
     (`2,10.0.0.5:8000=1`). Unset or unparseable: 2 (the May 2026 transcript form)."""
-    raw = os.environ.get(GENERATION_ENV, "").strip()
+    raw = settings.value(GENERATION_ENV) or ""
     default = DEFAULT_GENERATION
     per_host: dict[str, int] = {}
     for item in (part.strip() for part in raw.split(",") if part.strip()):
@@ -65,20 +64,10 @@ class AutobyteusLLM(HTTPLLM):
     """A conversation on an AutoByteus server; see the module docstring."""
 
     decode = "data-lines"
-    provider_label = "AutoByteus"
-
     def __init__(self, model: LLMModel, config: LLMConfig | None = None) -> None:
         super().__init__(model, config)
         self.conversation_id = str(uuid.uuid4())
         self.generation = protocol_generation(model.host)
-
-    def auth_headers(self, key: str | None) -> dict[str, str]:
-        return {KEY_HEADER: key} if key else {}
-
-    def verify_tls(self) -> bool | str:
-        from llmkit.discovery.autobyteus import tls_verify
-
-        return tls_verify()
 
     # ----- request -----------------------------------------------------------------------------------------
     def build_request(self, request: LLMRequest, *, stream: bool) -> WireRequest:

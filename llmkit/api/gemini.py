@@ -1,7 +1,8 @@
 """GeminiLLM: Google's generativelanguage API (protocols.md §3).
 
-- auth `x-goog-api-key` (never `?key=`, which leaks into logs); `models/{id}:generateContent` and
-  `:streamGenerateContent?alt=sse` (CRLF-framed SSE, no sentinel: the stream ends with the connection);
+- auth `x-goog-api-key` (never `?key=`, which leaks into logs; the Host's data, `llmkit.backends`);
+  `models/{id}:generateContent` and `:streamGenerateContent?alt=sse` (CRLF-framed SSE, no sentinel: the stream
+  ends with the connection);
 - `systemInstruction`, roles `user`/`model` (consecutive same-role turns merged), images as `inlineData`
   (remote URLs as `fileData`);
 - `generationConfig`: temperature, topP, maxOutputTokens, stopSequences, seed and `thinkingConfig`:
@@ -53,11 +54,6 @@ class GeminiLLM(HTTPLLM):
     """A conversation over generateContent; see the module docstring."""
 
     decode = "sse"
-    provider_label = "Gemini"
-
-    # ----- endpoint ---------------------------------------------------------------------------------------
-    def auth_headers(self, key: str | None) -> dict[str, str]:
-        return {"x-goog-api-key": key} if key else {}
 
     def classify_error(self) -> ErrorClassifier | None:
         return _classify

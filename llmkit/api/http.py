@@ -331,9 +331,9 @@ def _dumps(body: Any) -> bytes:
 
 
 def _choose_backend(requested: str | None, has_transport: bool) -> str:
-    import os
+    from llmkit import settings
 
-    choice = (requested or os.environ.get("LLMKIT_HTTP_BACKEND", "")).strip().lower()
+    choice = (requested or settings.value("LLMKIT_HTTP_BACKEND") or "").strip().lower()
     if choice in ("httpx", "aiohttp"):
         if choice == "aiohttp" and has_transport:
             raise ValueError("transport_factory is an httpx transport; it cannot be combined with backend='aiohttp'")

@@ -38,10 +38,6 @@ class OllamaLLM(HTTPLLM):
     """A conversation with a model on an Ollama server; see the module docstring."""
 
     decode = "ndjson"
-    provider_label = "Ollama"
-
-    def auth_headers(self, key: str | None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {key}"} if key else {}  # ollama.com needs OLLAMA_API_KEY; local: none
 
     def classify_error(self) -> ErrorClassifier | None:
         name = self.model.name

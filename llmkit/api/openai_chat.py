@@ -33,7 +33,6 @@ from llmkit.config import LLMConfig
 from llmkit.errors import LLMError, ProviderError, StreamError
 from llmkit.messages import ChunkResponse, FinishReason, LLMRequest, Message, Role, TokenUsage
 from llmkit.models import LLMModel
-from llmkit.secrets import get_secret
 
 #: `finish_reason` of every Chat Completions dialect (protocols.md §1, §4-§10) -> llmkit's FinishReason.
 FINISH_REASONS: dict[str, FinishReason] = {
@@ -59,25 +58,8 @@ class OpenAIChatLLM(HTTPLLM):
     def __init__(self, model: LLMModel, config: LLMConfig | None = None) -> None:
         super().__init__(model, config)
         self.profile: OpenAIProfile = openai_profile(model.backend)
-        self.provider_label = self.profile.label
 
-    # ----- endpoint ---------------------------------------------------------------------------------------
-    def auth_headers(self, key: str | None) -> dict[str, str]:
-        headers = {self.profile.auth_header: f"{self.profile.auth_prefix}{key}"} if key else {}
-        for header, env in self.profile.env_headers.items():
-            value = get_secret(env)
-            if value:
-                headers[header] = value
-        return headers
-
-    def base_url(self, configured: str) -> str:
-        suffix = self.profile.base_url_suffix
-        url = configured.rstrip("/")
-        return url if not suffix or url.endswith(suffix.rstrip("/")) else url + suffix
-
-    def verify_tls(self) -> bool:
-        return self.profile.verify_tls
-
+    # ----- errors ------------------------------------------------------------------------------------------
     def classify_error(self) -> ErrorClassifier | None:
         codes = self.profile.error_codes
         if not codes:

@@ -1,6 +1,7 @@
 """Per-backend profiles of the OpenAI Chat Completions dialects (protocols.md §1, §4-§6, §8-§10).
 
-Every server that speaks Chat Completions differs in a handful of facts: the name of the output cap, whether
+Where a server is and how it is authorised is its Host (`llmkit.hosts`); how it speaks is its profile. Every server
+that speaks Chat Completions differs in a handful of facts: the name of the output cap, whether
 `seed` is called `random_seed`, whether `stream_options` is accepted, where cached tokens are reported, how the
 thinking switch is spelled. A profile states those facts as data; `OpenAIChatLLM` reads them and never branches on
 a provider name. A new dialect (a local runtime, a gateway) is one `register_openai_profile(...)` call.
@@ -48,7 +49,6 @@ class OpenAIProfile:
     name: str
     label: str  # how errors name the provider: "OpenAI", "Mistral", ...
     chat_path: str = "chat/completions"  # relative to the base URL
-    base_url_suffix: str = ""  # appended to a bare host URL (local runtimes: "/v1"); not when already present
     max_tokens_field: str = "max_tokens"  # OpenAI: max_completion_tokens; Mistral rejects that one with 422
     seed_field: str | None = "seed"  # Mistral: random_seed; None: the API has no seed, never send it
     stream_usage_option: bool = True  # send stream_options.include_usage (Mistral answers 422 to it)
@@ -60,14 +60,9 @@ class OpenAIProfile:
     passthrough_params: tuple[str, ...] = ("reasoning_effort",)  # extra_params sent top-level as they are
     thinking_switch: WireSwitch | None = None  # how `thinking_enabled` goes on the wire; None: never sent
     image_url_as_string: bool = False  # Mistral documents `"image_url": "data:..."`; OpenAI an object {url}
-    auth_header: str = "Authorization"
-    auth_prefix: str = "Bearer "
-    env_headers: Mapping[str, str] = field(default_factory=_frozen)  # header -> env var (e.g. OpenAI-Project)
     error_codes: Mapping[str, str] = field(default_factory=_frozen)  # provider error code -> llmkit error kind
-    verify_tls: bool = True
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "env_headers", _frozen(self.env_headers))
         object.__setattr__(self, "error_codes", _frozen(self.error_codes))
 
 
@@ -103,7 +98,6 @@ CLOUD_PROFILES = (
         "openai", "OpenAI",
         max_tokens_field="max_completion_tokens",
         reasoning_system_role="developer",
-        env_headers={"OpenAI-Organization": "OPENAI_ORG_ID", "OpenAI-Project": "OPENAI_PROJECT_ID"},
     ),
     OpenAIProfile(
         "mistral", "Mistral",
@@ -131,17 +125,16 @@ CLOUD_PROFILES = (
 for _profile in CLOUD_PROFILES:
     register_openai_profile(_profile)
 
-# Local runtimes (protocols.md §8-§10): the model's host_url is a bare `http://host:port`, so `/v1` is appended;
-# `max_tokens`; usage in streams only with include_usage (llama-cpp-python sends none: OpenAIChatLLM estimates it);
-# thinking text from `reasoning_content` (llama.cpp, SGLang) or `reasoning` (vLLM, LM Studio gpt-oss); the thinking
-# switch is the chat-template kwarg llama-server, vLLM and SGLang read (sent only if a model's schema offers
+# Local runtimes (protocols.md §8-§10; their Hosts add `/v1` to a bare server URL): `max_tokens`; usage in
+# streams only with include_usage (llama-cpp-python sends none: OpenAIChatLLM estimates it); thinking text
+# from `reasoning_content` (llama.cpp, SGLang) or `reasoning` (vLLM, LM Studio gpt-oss); the thinking switch
+# is the chat-template kwarg llama-server, vLLM and SGLang read (sent only if a model's schema offers
 # `thinking_enabled`, which discovery does not claim on its own).
 _ENABLE_THINKING = WireSwitch(("chat_template_kwargs", "enable_thinking"), True, False)
 
 LOCAL_PROFILES = (
-    OpenAIProfile("lmstudio", "LM Studio", base_url_suffix="/v1"),
-    OpenAIProfile("openai-compatible", "OpenAI-compatible server", base_url_suffix="/v1",
-                  thinking_switch=_ENABLE_THINKING),
+    OpenAIProfile("lmstudio", "LM Studio"),
+    OpenAIProfile("openai-compatible", "OpenAI-compatible server", thinking_switch=_ENABLE_THINKING),
 )
 
 for _profile in LOCAL_PROFILES:

@@ -2,9 +2,10 @@
 
 Why each part is in (or out):
 - in: a format version (bump it to orphan old entries when the recipe changes), the runtime, the backend,
-  where the request goes (an API backend's effective base URL, which honours `*_BASE_URL`; a local model's
-  `host:port`), the model name, the whole message history (roles, text, reasoning kept in it, image digests
-  and media types, never image bytes), `LLMConfig.output_params()` and `sample_index` when the caller asked
+  where the request goes (the canonical base URL of the model's Host, `llmkit.hosts`: it honours `*_BASE_URL`
+  and a model's own `host_url`, so two gateways serving the same model name never share answers), the model
+  name, the whole message history (roles, text, reasoning kept in it, image digests and media types, never
+  image bytes), `LLMConfig.output_params()` and `sample_index` when the caller asked
   for a specific sample (eval repeats at temperature > 0 are independent draws).
 - out: the API key (a secret, and the same model answers the same way whoever pays), timeout, max_retries,
   pricing and anything about this particular client instance; changing those must still hit.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -27,7 +29,7 @@ from typing import Any
 
 from llmkit.messages import LLMRequest, Message
 
-KEY_VERSION = 1
+KEY_VERSION = 2
 """Part of every key; bump when the recipe below changes so old entries are simply never found again."""
 
 
@@ -74,13 +76,10 @@ def _message_part(message: Message) -> dict[str, Any]:
 
 
 def endpoint(model: Any) -> str | None:
-    """Where a model's requests go: a local model's host, else its backend's effective base URL."""
-    if model.host:
-        return str(model.host)
-    from llmkit.backends import get_backend
+    """Where a model's requests go: its Host's canonical base URL (None for a Host without one, e.g. MOCK)."""
+    from llmkit.hosts import host_for
 
-    url = get_backend(model.backend).base_url()
-    return url.rstrip("/") if url else None
+    return host_for(model).canonical_url()
 
 
 def key_material(request: LLMRequest) -> dict[str, Any]:
@@ -102,9 +101,7 @@ def key_material(request: LLMRequest) -> dict[str, Any]:
 
 def cache_key(request: LLMRequest) -> str:
     """The hex sha256 of `canonical_json(key_material(request))`; UnhashableRequestError if it has no canonical
-    form. The model's pieces are encoded once per model object (models are immutable; configs are not memoised
-    because their extra_params dict could be changed in place); tests check the text equals
-    canonical_json(key_material(...)) exactly."""
+    form. Tests check the text equals canonical_json(key_material(...)) exactly."""
     try:
         text = _canonical_text(request)
     except (TypeError, ValueError) as exc:  # includes circular references
@@ -112,25 +109,18 @@ def cache_key(request: LLMRequest) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
-_model_pieces: dict[int, tuple[Any, str, str]] = {}
-_MAX_MODELS = 1024
+@functools.lru_cache(maxsize=1024)
+def _model_pieces(backend: str, name: str) -> tuple[str, str]:
+    """The encoded text around a model's endpoint and params (keyed on the strings, not on the model object)."""
+    return '{"backend":' + canonical_json(backend) + ',"endpoint":', ',"model":' + canonical_json(name) + ',"params":'
 
 
 def _canonical_text(request: LLMRequest) -> str:
     """canonical_json(key_material(request)), with the top-level keys in sorted order written out by hand."""
     model = request.model
-    pieces = _model_pieces.get(id(model))
-    if pieces is None or pieces[0] is not model:
-        if len(_model_pieces) >= _MAX_MODELS:
-            _model_pieces.clear()
-        # Holding the model keeps its id from being reused while the entry exists.
-        pieces = _model_pieces[id(model)] = (
-            model,
-            '{"backend":' + canonical_json(model.backend) + ',"endpoint":',
-            ',"model":' + canonical_json(model.name) + ',"params":',
-        )
+    head, middle = _model_pieces(model.backend, model.name)
     sample = "" if request.sample_index is None else ',"sample":' + canonical_json(request.sample_index)
-    return (pieces[1] + canonical_json(endpoint(model))
+    return (head + canonical_json(endpoint(model))
             + ',"messages":' + canonical_json([_message_part(m) for m in request.messages])
-            + pieces[2] + canonical_json(request.config.output_params())
+            + middle + canonical_json(request.config.output_params())
             + ',"runtime":' + canonical_json(model.runtime.value) + sample + ',"v":' + str(KEY_VERSION) + "}")

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from llmkit import settings
 from llmkit.cache.memory import RecentEntries
 from llmkit.cache.records import CachedAnswer, CorruptEntryError, decode, encode
 
@@ -52,7 +53,7 @@ class CacheWarning(UserWarning):
 
 def default_cache_dir() -> Path:
     """`$LLMKIT_CACHE_DIR`, else the platform's user cache directory for llmkit plus `/responses`."""
-    override = os.environ.get(ENV_DIR, "").strip()
+    override = settings.value(ENV_DIR)
     if override:
         return Path(override).expanduser()
     import platformdirs

@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import traceback
 from collections.abc import Awaitable, Callable
 
 from llmkit.models import LLMModel, LLMRuntime
+from llmkit.secrets import redact_secrets
 
 logger = logging.getLogger("llmkit.discovery")
 
@@ -54,8 +56,9 @@ async def discover(runtime: LLMRuntime, host: str | None = None) -> list[LLMMode
         return []
     try:
         return list(await discoverer(host))
-    except Exception:  # a discoverer must never break start-up
-        logger.warning("discovery for %s failed", runtime.value, exc_info=True)
+    except Exception as exc:  # a discoverer must never break start-up; its traceback may quote a key
+        trace = "".join(traceback.format_exception(exc))
+        logger.warning("discovery for %s failed:\n%s", runtime.value, redact_secrets(trace))
         return []
 
 

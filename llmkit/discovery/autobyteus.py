@@ -6,21 +6,19 @@ skipped with a warning. TLS is not verified unless `AUTOBYTEUS_SSL_CERT_FILE` na
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from llmkit.discovery.hostenv import HostEntry, hosts_to_probe
 from llmkit.discovery.local_models import positive_int
 from llmkit.discovery.makers import infer_provider
-from llmkit.discovery.probe import Prober, probe_hosts, require_list
+from llmkit.discovery.probe import Prober, entry_host, probe_hosts, require_list
 from llmkit.models import LLMModel, LLMProvider, LLMRuntime
 from llmkit.pricing import FREE, Pricing
 from llmkit.schemas import build_schema
-from llmkit.secrets import get_secret
+from llmkit.secrets import redact_secrets
 
 logger = logging.getLogger("llmkit.discovery")
 
-KEY_HEADER = "AUTOBYTEUS_API_KEY"
 # The provider enum of the Python client, plus the newest TS client's GLM and OPENAI_COMPATIBLE spellings.
 PROVIDERS: dict[str, LLMProvider | None] = {
     "OPENAI": LLMProvider.OPENAI, "ANTHROPIC": LLMProvider.ANTHROPIC, "MISTRAL": LLMProvider.MISTRAL,
@@ -34,31 +32,22 @@ NOTHING_TRAVELS = ("the AutoByteus server drives a browser chat UI; only the con
                    "no sampling or token settings")
 
 
-def tls_verify() -> bool | str:
-    """False (the AutoByteus clients' default), or the CA bundle named by AUTOBYTEUS_SSL_CERT_FILE."""
-    return os.environ.get("AUTOBYTEUS_SSL_CERT_FILE", "").strip() or False
-
-
-def auth_headers(key: str | None) -> dict[str, str]:
-    return {KEY_HEADER: key} if key else {}
-
-
 async def discover_autobyteus(host: str | None = None) -> list[LLMModel]:
     return await probe_hosts("autobyteus", hosts_to_probe(LLMRuntime.AUTOBYTEUS, host), _discover_host)
 
 
 async def _discover_host(entry: HostEntry) -> list[LLMModel]:
-    key = get_secret(KEY_HEADER)
-    if key is None:
-        logger.warning("autobyteus at %s: AUTOBYTEUS_API_KEY is not set; the server will refuse discovery",
-                       entry.url)
-    prober = Prober(entry, auth_headers(key), verify_tls=tls_verify())
+    missing = entry_host("autobyteus", entry).missing_key()
+    if missing:
+        logger.warning("autobyteus at %s: %s is not set; the server will refuse discovery", entry.url, missing)
+    prober = Prober(entry, "autobyteus")
     listing = require_list(await prober.get("/models/llm"), "models", "GET /models/llm")
     models = []
     for item in listing:
         problem = entry_problem(item)
         if problem:
-            logger.warning("autobyteus at %s: skipping model entry (%s): %.200r", entry.url, problem, item)
+            logger.warning("autobyteus at %s: skipping model entry (%s): %s", entry.url, problem,
+                           redact_secrets(repr(item)[:200]))
             continue
         models.append(_model(entry, item))
     return models

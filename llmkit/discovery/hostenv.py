@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from llmkit import settings
 from llmkit.errors import ConfigurationError
 from llmkit.hosts import normalise_host
 from llmkit.models import LLMRuntime
@@ -31,7 +31,6 @@ OLLAMA_DEFAULT_PORT = 11434
 LMSTUDIO_DEFAULT_PORT = 1234
 # llama-server (8080 through mid-2026, 9931 announced), llama-cpp-python and vLLM (8000).
 DEFAULT_OPENAI_COMPATIBLE_HOSTS = ("localhost:8080", "localhost:9931", "localhost:8000")
-_NONE_VALUES = ("", "none", "off", "false", "0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +139,8 @@ def _entries(values: Iterable[str], *, default_port: int | None,
 
 def ollama_hosts() -> list[HostEntry]:
     """`OLLAMA_HOSTS` entries, then `OLLAMA_HOST`; `localhost:11434` when neither is set."""
-    listed = [parse_ollama_host(v) for v in _split_list(os.environ.get("OLLAMA_HOSTS", ""))]
-    single = os.environ.get("OLLAMA_HOST", "").strip()
+    listed = [parse_ollama_host(v) for v in _split_list(settings.raw("OLLAMA_HOSTS") or "")]
+    single = settings.value("OLLAMA_HOST")
     if single:
         listed.append(parse_ollama_host(single))
     if not listed:
@@ -151,20 +150,20 @@ def ollama_hosts() -> list[HostEntry]:
 
 
 def lmstudio_hosts() -> list[HostEntry]:
-    raw = os.environ.get("LMSTUDIO_HOSTS")
-    if raw is None or not raw.strip():
+    raw = settings.value("LMSTUDIO_HOSTS")
+    if raw is None:
         return _entries([f"localhost:{LMSTUDIO_DEFAULT_PORT}"], default_port=LMSTUDIO_DEFAULT_PORT,
                         variable="LMSTUDIO_HOSTS", explicit=False)
-    if raw.strip().lower() in _NONE_VALUES:
+    if settings.is_off(raw):
         return []
     return _entries(_split_list(raw), default_port=LMSTUDIO_DEFAULT_PORT, variable="LMSTUDIO_HOSTS")
 
 
 def openai_compatible_hosts() -> list[HostEntry]:
     """Configured base URLs, or (variable unset) the usual local ports, minus hosts another runtime owns."""
-    raw = os.environ.get("OPENAI_COMPATIBLE_HOSTS")
+    raw = settings.raw("OPENAI_COMPATIBLE_HOSTS")
     if raw is not None:
-        if raw.strip().lower() in _NONE_VALUES:
+        if settings.is_off(raw):
             return []
         return _entries(_split_list(raw), default_port=None, variable="OPENAI_COMPATIBLE_HOSTS")
     taken = {e.host for e in ollama_hosts() + lmstudio_hosts()}
@@ -176,7 +175,7 @@ def openai_compatible_hosts() -> list[HostEntry]:
 def autobyteus_hosts() -> list[HostEntry]:
     """`AUTOBYTEUS_LLM_SERVER_HOSTS` only; https unless a scheme is given; a path prefix is discarded, as the
     AutoByteus clients do (they `urljoin` absolute paths)."""
-    entries = _entries(_split_list(os.environ.get("AUTOBYTEUS_LLM_SERVER_HOSTS", "")), default_port=None,
+    entries = _entries(_split_list(settings.raw("AUTOBYTEUS_LLM_SERVER_HOSTS") or ""), default_port=None,
                        variable="AUTOBYTEUS_LLM_SERVER_HOSTS", default_scheme="https")
     return [HostEntry(e.host, e.url.split("://")[0] + "://" + e.host, e.explicit) for e in entries]
 

@@ -10,7 +10,7 @@ from llmkit.discovery.hostenv import HostEntry, hosts_to_probe
 from llmkit.discovery.local_models import local_model, positive_int
 from llmkit.discovery.probe import Prober, probe_hosts, require_list
 from llmkit.models import LLMModel, LLMRuntime
-from llmkit.secrets import get_secret
+from llmkit.secrets import redact_secrets
 
 logger = logging.getLogger("llmkit.discovery")
 
@@ -21,13 +21,8 @@ async def discover_lmstudio(host: str | None = None) -> list[LLMModel]:
     return await probe_hosts("lmstudio", hosts_to_probe(LLMRuntime.LMSTUDIO, host), _discover_host)
 
 
-def _headers() -> dict[str, str]:
-    key = get_secret("LMSTUDIO_API_KEY") or get_secret("LM_API_TOKEN")
-    return {"Authorization": f"Bearer {key}"} if key else {}
-
-
 async def _discover_host(entry: HostEntry) -> list[LLMModel]:
-    prober = Prober(entry, _headers())
+    prober = Prober(entry, "lmstudio")
     rest = await prober.get("/api/v0/models", missing_ok=True)
     if rest is not None:
         return [m for item in require_list(rest, "data", "GET /api/v0/models") if (m := _rest_model(entry, item))]
@@ -43,7 +38,8 @@ async def _discover_host(entry: HostEntry) -> list[LLMModel]:
 def _rest_model(entry: HostEntry, item: Any) -> LLMModel | None:
     model_id = item.get("id") if isinstance(item, dict) else None
     if not isinstance(model_id, str) or not model_id:
-        logger.warning("lmstudio at %s: skipping a malformed /api/v0/models entry: %r", entry.url, item)
+        logger.warning("lmstudio at %s: skipping a malformed /api/v0/models entry: %s", entry.url,
+                       redact_secrets(repr(item)))
         return None
     kind = str(item.get("type") or "llm")
     if kind in SKIPPED_TYPES:

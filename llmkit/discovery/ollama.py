@@ -12,7 +12,7 @@ from llmkit.discovery.hostenv import HostEntry, hosts_to_probe
 from llmkit.discovery.local_models import THINK_LEVELS, local_model, local_schema, positive_int
 from llmkit.discovery.probe import ProbeError, Prober, probe_hosts, require_list
 from llmkit.models import LLMModel, LLMRuntime
-from llmkit.secrets import get_secret
+from llmkit.secrets import redact_secrets
 
 logger = logging.getLogger("llmkit.discovery")
 
@@ -21,13 +21,8 @@ async def discover_ollama(host: str | None = None) -> list[LLMModel]:
     return await probe_hosts("ollama", hosts_to_probe(LLMRuntime.OLLAMA, host), _discover_host)
 
 
-def _headers() -> dict[str, str]:
-    key = get_secret("OLLAMA_API_KEY")
-    return {"Authorization": f"Bearer {key}"} if key else {}
-
-
 async def _discover_host(entry: HostEntry) -> list[LLMModel]:
-    prober = Prober(entry, _headers())
+    prober = Prober(entry, "ollama")
     listing = require_list(await prober.get("/api/tags"), "models", "GET /api/tags")
     names = []
     for item in listing:
@@ -35,7 +30,8 @@ async def _discover_host(entry: HostEntry) -> list[LLMModel]:
         if isinstance(name, str) and name:
             names.append((name, item))
         else:
-            logger.warning("ollama at %s: skipping a malformed /api/tags entry: %r", entry.url, item)
+            logger.warning("ollama at %s: skipping a malformed /api/tags entry: %s", entry.url,
+                           redact_secrets(repr(item)))
     shows = await asyncio.gather(*(_show(prober, name) for name, _ in names))
     models = []
     for (name, item), show in zip(names, shows, strict=True):

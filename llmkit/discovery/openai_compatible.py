@@ -14,7 +14,6 @@ from llmkit.discovery.hostenv import HostEntry, hosts_to_probe
 from llmkit.discovery.local_models import local_model, positive_int
 from llmkit.discovery.probe import ProbeError, Prober, probe_hosts, require_list
 from llmkit.models import LLMModel, LLMRuntime
-from llmkit.secrets import get_secret
 
 logger = logging.getLogger("llmkit.discovery")
 
@@ -22,11 +21,6 @@ logger = logging.getLogger("llmkit.discovery")
 async def discover_openai_compatible(host: str | None = None) -> list[LLMModel]:
     return await probe_hosts("openai-compatible", hosts_to_probe(LLMRuntime.OPENAI_COMPATIBLE, host),
                              _discover_host)
-
-
-def _headers() -> dict[str, str]:
-    key = get_secret("OPENAI_COMPATIBLE_API_KEY")
-    return {"Authorization": f"Bearer {key}"} if key else {}
 
 
 async def _props(prober: Prober) -> dict[str, Any]:
@@ -41,7 +35,7 @@ async def _props(prober: Prober) -> dict[str, Any]:
 
 
 async def _discover_host(entry: HostEntry) -> list[LLMModel]:
-    prober = Prober(entry, _headers())
+    prober = Prober(entry, "openai-compatible")
     listing, props = await asyncio.gather(prober.get("/v1/models"), _props(prober))
     items = [i for i in require_list(listing, "data", "GET /v1/models") if isinstance(i, dict) and i.get("id")]
     settings = props.get("default_generation_settings")

@@ -6,7 +6,8 @@ Each host is first checked with a bare TCP connect (asyncio, connect timeout): w
 which is the common case, start-up never imports httpx nor builds a client. Hosts that accept the connection are
 then asked over the shared executor's pooled httpx client (one per event loop), with per-request timeouts.
 Outcomes are logged, never raised: refused connections (nothing running, the normal case) at debug level,
-timeouts and unparseable answers as warnings naming the host.
+timeouts and unparseable answers as warnings naming the host. Every logged text goes through `redact_secrets`:
+a server that echoes the key it was sent (a 401 body quoting the Bearer token) never gets it printed.
 
 Timeouts can be changed with `LLMKIT_DISCOVERY_TIMEOUT` (seconds to wait for an answer; default 2) and
 `LLMKIT_DISCOVERY_CONNECT_TIMEOUT` (default 0.25).
@@ -18,16 +19,15 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
+from llmkit import settings
 from llmkit.discovery.hostenv import HostEntry
+from llmkit.hosts import Host, get_host
 from llmkit.models import LLMModel
-
-if TYPE_CHECKING:
-    pass
+from llmkit.secrets import redact_secrets
 
 logger = logging.getLogger("llmkit.discovery")
 
@@ -40,22 +40,18 @@ class ProbeError(Exception):
 
     def __init__(self, message: str, status: int | None = None) -> None:
         self.status = status
-        super().__init__(message)
-
-
-def _env_float(name: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(name, "") or default)
-    except ValueError:
-        logger.warning("%s must be a number of seconds; using %s", name, default)
-        return default
-    return value if value > 0 else default
+        super().__init__(redact_secrets(message))
 
 
 def timeouts() -> tuple[float, float]:
     """(connect, read) seconds for discovery requests."""
-    return (_env_float("LLMKIT_DISCOVERY_CONNECT_TIMEOUT", CONNECT_TIMEOUT_S),
-            _env_float("LLMKIT_DISCOVERY_TIMEOUT", READ_TIMEOUT_S))
+    return (settings.seconds("LLMKIT_DISCOVERY_CONNECT_TIMEOUT", CONNECT_TIMEOUT_S),
+            settings.seconds("LLMKIT_DISCOVERY_TIMEOUT", READ_TIMEOUT_S))
+
+
+def entry_host(backend: str, entry: HostEntry) -> Host:
+    """The Host of a discovered server: the backend's keys, headers and TLS settings, at the entry's URL."""
+    return get_host(backend).at(entry.url)
 
 
 def host_deadline() -> float:
@@ -65,16 +61,18 @@ def host_deadline() -> float:
 
 
 class Prober:
-    """GETs/POSTs JSON from one host with discovery timeouts; raises ProbeError / httpx errors for `probe_hosts`."""
+    """GETs/POSTs JSON from one host with discovery timeouts, authorised as its Host says (the same headers
+    and TLS settings as the model calls); raises ProbeError / httpx errors for `probe_hosts`."""
 
-    def __init__(self, entry: HostEntry, headers: Mapping[str, str] | None = None,
-                 verify_tls: bool | str = True) -> None:
+    def __init__(self, entry: HostEntry, backend: str) -> None:
         import httpx
 
         from llmkit.api.http import executor
 
         self.entry = entry
-        self.headers = dict(headers or {})
+        host = entry_host(backend, entry)
+        self.headers = host.auth_headers()
+        verify_tls = host.tls()
         connect, read = timeouts()
         self.timeout = httpx.Timeout(read, connect=connect)
         # Plain-http hosts (the usual local case) use the pool's no-TLS-verification client: nothing is verified
@@ -155,8 +153,9 @@ async def _probe_one(runtime: str, entry: HostEntry, probe: HostProbe) -> list[L
     except ProbeError as exc:
         logger.log(quiet, "%s at %s: %s; skipped", runtime, entry.url, exc)
     except httpx.HTTPError as exc:
-        logger.log(quiet, "%s at %s failed: %s: %s; skipped", runtime, entry.url, type(exc).__name__, exc)
+        logger.log(quiet, "%s at %s failed: %s: %s; skipped", runtime, entry.url, type(exc).__name__,
+                   redact_secrets(str(exc)))
     except Exception as exc:  # a host answering something unexpected must not break discovery
         logger.log(quiet, "%s at %s answered something unexpected (%s: %s); skipped", runtime, entry.url,
-                   type(exc).__name__, exc)
+                   type(exc).__name__, redact_secrets(str(exc)))
     return []

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import platform
 import secrets
 import shutil
@@ -24,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from llmkit import settings
 from llmkit.errors import ConfigurationError, RunStoreError, RunWriteError
 from llmkit.evals.limits import Limits
 from llmkit.evals.plan import Plan, build_plan, describe_model, parse_cli_models
@@ -148,7 +148,7 @@ def _flush_cache(extension: Any) -> None:
 
 def _env_names() -> list[str]:
     """Names (never values) of the provider/runtime variables that are set."""
-    return sorted(k for k, v in os.environ.items() if v and k.startswith(_ENV_PREFIXES))
+    return settings.names_set(_ENV_PREFIXES)
 
 
 def _new_run_id(name: str) -> str:

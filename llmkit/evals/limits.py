@@ -1,9 +1,10 @@
 """Concurrency caps and rate limits for a sweep, so a local server is not flooded while cloud calls run wide.
 
-Hosts: a local model's `host:port`, an API model's base-URL `host:port` (e.g. `api.openai.com:443`), or `mock`.
-Per-host settings may be keyed by that host key, the backend name (`openai`, `ollama`) or the runtime
-(`ollama`), with `"*"` as the fallback. Defaults: local runtimes (Ollama, LM Studio, OpenAI-compatible,
-AutoByteus) 2 rows in flight per host; API and MOCK hosts only the global cap.
+Hosts: the `host:port` of the endpoint the model's requests go to (`llmkit.hosts.Host.host_key`: a local server's
+`host:port`, an API's or a gateway's base-URL `host:port` such as `api.openai.com:443`), or `mock`. Two gateways
+serving the same model name are two hosts. Per-host settings may be keyed by that host key, the backend name
+(`openai`, `ollama`) or the runtime (`ollama`), with `"*"` as the fallback. Defaults: local runtimes (Ollama,
+LM Studio, OpenAI-compatible, AutoByteus) 2 rows in flight per host; API and MOCK hosts only the global cap.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from llmkit.evals.prompts import PromptRow
 from llmkit.evals.row import RowKey
 from llmkit.evals.spec import ModelSelector, SpecError, SpecFile
 from llmkit.factory import LLMFactory, ResolvedConfig
-from llmkit.models import LLMModel, LLMRuntime
+from llmkit.models import LLMModel
 from llmkit.tokens import count_message_tokens
 
 
@@ -151,19 +151,10 @@ def estimate_output_tokens(model: LLMModel, config: LLMConfig, prompt: str) -> i
 
 
 def host_key(model: LLMModel) -> str:
-    """What a per-host limit applies to: the local server's host:port, the API's base-URL host, or 'mock'."""
-    from llmkit.backends import get_backend
-    from llmkit.hosts import normalise_host
+    """What a per-host limit applies to: the `host:port` requests go to (the model's Host), or 'mock'."""
+    from llmkit.hosts import host_for
 
-    if model.runtime is LLMRuntime.MOCK:
-        return "mock"
-    if model.host:
-        return model.host
-    try:
-        url = get_backend(model.backend).base_url()
-    except Exception:
-        url = None
-    return normalise_host(url) if url else model.backend
+    return host_for(model).host_key()
 
 
 def config_json(label: str, config: LLMConfig) -> str:
