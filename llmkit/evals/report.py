@@ -68,7 +68,7 @@ def summarize(df: Any, manifest: Mapping[str, Any] | None = None, project: int =
             "saved_cost_usd": float(group["saved_cost_usd"].sum()),
         }
         for column in scorers:
-            mean, low, high = bootstrap_mean_ci(_per_prompt(ok, column))
+            mean, low, high = bootstrap_mean_ci(_per_prompt(group, column))  # error rows as the runner scored them
             name = column.removeprefix("score_")
             record[f"{name}_mean"], record[f"{name}_ci_low"], record[f"{name}_ci_high"] = mean, low, high
         record.update(variant_costs(group, costs.loc[group.index], scorers, project))
