@@ -61,8 +61,8 @@ def _money(value: Any, missing: str = fmt.UNKNOWN) -> str:
     return f"<span class='unknown'>{text}</span>" if text == fmt.UNKNOWN else escape(text)
 
 
-def _summary(report: Report) -> str:
-    s = report.summary
+def summary_table(s: Any) -> str:
+    """The summary per model × config as an HTML table (the report's and RunView's)."""
     scores = [c.removesuffix("_mean") for c in s.columns if c.endswith("_mean") and f"{c[:-5]}_ci_low" in s.columns]
     header = ["model", "config", "n", "errors", "error rate", *[f"{escape(k)} (95% CI)" for k in scores],
               "cost (charged)", "per 1,000 calls", "latency p50", "latency p95", "TTFT p50", "cache hits"]
@@ -71,7 +71,11 @@ def _summary(report: Report) -> str:
              _money(r["total_cost_usd"]), _money(r["cost_per_1k_usd"]), fmt.seconds(r["latency_p50_s"]),
              fmt.seconds(r["latency_p95_s"]), fmt.seconds(r["ttft_p50_s"]), str(r["cache_hits"])]
             for _, r in s.iterrows()]
-    return ("<h2 id='summary'>Summary per model × config</h2>" + _table(header, rows) +
+    return _table(header, rows)
+
+
+def _summary(report: Report) -> str:
+    return ("<h2 id='summary'>Summary per model × config</h2>" + summary_table(report.summary) +
             "<p class='note'>Scores: mean over prompts (repeats averaged first) with a 95% bootstrap interval over "
             "prompts. Latency and TTFT over successful calls. Cost (charged) is what this run paid (response-cache "
             "hits are free); per 1,000 calls is at list price.</p>")
@@ -152,7 +156,9 @@ def _present(value: Any) -> bool:
         return str(value) not in ("", "<NA>", "nan", "None")
 
 
-def _answer(row: Any, scorers: list[str]) -> str:
+def answer_html(row: Any, scorers: list[str]) -> str:
+    """One model × config × repeat's answer: scores, latency, tokens, cost, error, reasoning (collapsed), output,
+    judge explanation."""
     error = _present(row.get("error_type"))
     scores = " · ".join(f"{escape(c.removeprefix('score_'))} {fmt.fixed(row[c], 2)}" for c in scorers)
     title = escape(f"{row['model']} / {row['config_label']} · repeat {row['repeat']}")
@@ -178,43 +184,56 @@ def _answer(row: Any, scorers: list[str]) -> str:
     return "".join(parts) + "</div>"
 
 
-def _samples(df: Any) -> str:
+def group_prompts(df: Any) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Rows grouped by prompt id: prompts with errors first, then the worst-scoring (lowest row score), then id."""
     scorers = score_columns(df)
-    meta = [c for c in df.columns if c.startswith("meta_")]
-    records = df.to_dict("records")
     groups: dict[str, list[dict[str, Any]]] = {}
-    for record in records:
+    for record in df.to_dict("records"):
         groups.setdefault(str(record["prompt_id"]), []).append(record)
 
     def order(item: tuple[str, list[dict[str, Any]]]) -> tuple[int, float, str]:
         rows = item[1]
-        errors = sum(_present(r.get("error_type")) for r in rows)
-        worst = min((s for s in (_row_score(r, scorers) for r in rows) if not math.isnan(s)), default=math.inf)
-        return (0 if errors else 1, worst, item[0])
+        errors = any(_present(r.get("error_type")) for r in rows)
+        return (0 if errors else 1, _worst(rows, scorers), item[0])
 
-    blocks = []
-    for prompt_id, rows in sorted(groups.items(), key=order):
-        first = rows[0]
-        errors = sum(_present(r.get("error_type")) for r in rows)
-        worst = order((prompt_id, rows))[1]
-        head = [f"<b>{escape(prompt_id)}</b>", f"{len(rows)} answers"]
-        if errors:
-            head.append(f"<span class='err'>{errors} errors</span>")
-        if worst != math.inf:
-            head.append(f"worst score {worst:.2f}")
-        text = str(first.get("prompt") or "")
-        head.append(escape(text[:140] + ("…" if len(text) > 140 else "")))
-        body = [f"<pre><b>prompt:</b> {escape(text)}</pre>"]
-        if _present(first.get("expected")):
-            body.append(f"<pre><b>expected:</b> {escape(str(first['expected']))}</pre>")
-        for column in meta:
-            if _present(first.get(column)):
-                body.append(f"<div class='stats'>{escape(column.removeprefix('meta_'))}: "
-                            f"{escape(str(first[column]))}</div>")
-        body.append("<div class='answers'>" + "".join(_answer(r, scorers) for r in rows) + "</div>")
-        blocks.append(f"<details class='p' id='prompt-{escape(prompt_id)}'><summary>{' · '.join(head)}</summary>"
-                      + "".join(body) + "</details>")
-    return (f"<h2 id='samples'>Every sample ({len(groups)} prompts, {len(records)} rows)</h2>"
+    return sorted(groups.items(), key=order)
+
+
+def _worst(rows: list[dict[str, Any]], scorers: list[str]) -> float:
+    return min((s for s in (_row_score(r, scorers) for r in rows) if not math.isnan(s)), default=math.inf)
+
+
+def prompt_block(prompt_id: str, rows: list[dict[str, Any]], scorers: list[str], meta: list[str],
+                 opened: bool = False) -> str:
+    """One prompt as `<details>`: a summary line, the prompt, expected answer, metadata, every answer."""
+    first = rows[0]
+    errors = sum(_present(r.get("error_type")) for r in rows)
+    worst = _worst(rows, scorers)
+    head = [f"<b>{escape(prompt_id)}</b>", f"{len(rows)} answers"]
+    if errors:
+        head.append(f"<span class='err'>{errors} errors</span>")
+    if worst != math.inf:
+        head.append(f"worst score {worst:.2f}")
+    text = str(first.get("prompt") or "")
+    head.append(escape(text[:140] + ("…" if len(text) > 140 else "")))
+    body = [f"<pre><b>prompt:</b> {escape(text)}</pre>"]
+    if _present(first.get("expected")):
+        body.append(f"<pre><b>expected:</b> {escape(str(first['expected']))}</pre>")
+    for column in meta:
+        if _present(first.get(column)):
+            name = escape(column.removeprefix("meta_"))
+            body.append(f"<div class='stats'>{name}: {escape(str(first[column]))}</div>")
+    body.append("<div class='answers'>" + "".join(answer_html(r, scorers) for r in rows) + "</div>")
+    return (f"<details class='p' id='prompt-{escape(prompt_id)}'{' open' if opened else ''}>"
+            f"<summary>{' · '.join(head)}</summary>" + "".join(body) + "</details>")
+
+
+def _samples(df: Any) -> str:
+    scorers = score_columns(df)
+    meta = [c for c in df.columns if c.startswith("meta_")]
+    groups = group_prompts(df)
+    blocks = [prompt_block(prompt_id, rows, scorers, meta) for prompt_id, rows in groups]
+    return (f"<h2 id='samples'>Every sample ({len(groups)} prompts, {len(df)} rows)</h2>"
             "<p class='note'>One entry per prompt with every model × config × repeat's answer; prompts with errors "
             "first, then the worst-scoring. Click an entry to expand it.</p>"
             "<p><input id='filter' type='search' placeholder='filter: any text in a prompt or an answer' "
