@@ -25,8 +25,10 @@ ALL = "(all)"
 PAGE_SIZE = 10
 # The report's look, scoped to the widget so the notebook around it keeps its own.
 STYLE = """<style>
+.llmkit-rv{line-height:1.35;overflow-x:auto}
 .llmkit-rv table{border-collapse:collapse;font-size:12px;margin:.3em 0}
-.llmkit-rv td,.llmkit-rv th{border:1px solid #d6d6d6;padding:2px 6px;text-align:right;vertical-align:top}
+.llmkit-rv td,.llmkit-rv th{border:1px solid #d6d6d6;padding:2px 6px;text-align:right;vertical-align:top;
+white-space:nowrap}
 .llmkit-rv th{background:#f3f3f3}.llmkit-rv td.t,.llmkit-rv th.t{text-align:left}
 .llmkit-rv .unknown{color:#a15c00}.llmkit-rv .err{color:#b00020}
 .llmkit-rv details.p{border:1px solid #ddd;border-radius:4px;margin:4px 0;padding:2px 8px}
@@ -97,7 +99,9 @@ class RunView(w.VBox):  # type: ignore[misc]
         self._set_options(self.model, df["model"] if len(df) else [])
         self._set_options(self.config, df["config_label"] if len(df) else [])
         scorers = [c.removeprefix("score_") for c in score_columns(df)]
+        keep = self.scorer.value
         self.scorer.options = scorers or ["(none)"]
+        self.scorer.value = keep if keep in scorers else (scorers or ["(none)"])[0]
         self.direction.disabled = self.threshold.disabled = self.scorer.disabled = not scorers
         self.show_page(self.page)
 

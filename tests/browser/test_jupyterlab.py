@@ -170,3 +170,54 @@ def test_widgets_render_and_stream_in_jupyterlab(browser: Any, lab: tuple[str, P
     assert blocked == [], f"requests left the machine: {blocked}"
     print(f"\nbrowser test (s after the server answered): page {loaded_at - started:.1f}, "
           f"kernel {kernel_at - started:.1f}, run-all {ran_at - started:.1f}, done {time.perf_counter() - started:.1f}")
+
+
+def test_runview_filters_and_shows_answers_in_jupyterlab(browser: Any, lab: tuple[str, Path],
+                                                          save_screenshot: Any) -> None:
+    from playwright.sync_api import expect
+
+    base, notebooks = lab
+    shutil.copy(ROOT / "notebooks" / "04_cost_report.ipynb", notebooks / "cost.ipynb")
+    for folder in ("evals", "data"):  # the notebook finds the quickstart spec and prompts next to it
+        shutil.copytree(ROOT / folder, notebooks / folder)
+    context = browser.new_context(viewport={"width": 1400, "height": 1900})  # room for the whole widget
+    blocked: list[str] = []
+
+    def guard(route: Any) -> None:
+        url = route.request.url
+        if url.startswith((base, "data:", "blob:")):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    expect.set_options(timeout=60_000)
+    try:
+        page.goto(f"{base}/lab/tree/cost.ipynb")
+        page.wait_for_function(KERNEL_READY, timeout=60_000)
+        assert page.evaluate(RUN_ALL) is True
+        view = page.locator(".jp-OutputArea-output .llmkit-runview").first
+        expect(view).to_contain_text("contains (95% CI)")
+        expect(view).to_contain_text("prompts 1–10 of 10")
+        # every model's answer to one prompt, side by side
+        search = view.locator(".widget-text input[type=text]")
+        search.fill("12 * 12")
+        search.press("Enter")
+        expect(view).to_contain_text("prompts 1–1 of 1")
+        for model in ("echo:mock", "oracle:mock", "reasoner-effort:mock"):
+            expect(view.locator(".answer", has_text=f"{model} / default").first).to_be_visible()
+        expect(view).to_contain_text("The answer is 144.")
+        # the model filter narrows the rows
+        view.locator(".widget-dropdown select").first.select_option("echo:mock")
+        expect(view.locator(".answer")).to_have_count(2)
+        view.locator(".widget-dropdown select").first.select_option("(all)")
+        expect(view.locator(".answer", has_text="reasoner-effort:mock").first).to_be_visible()
+        expect(view.locator(".widget-dropdown select").nth(2)).to_have_value("contains")
+        view.scroll_into_view_if_needed()
+        save_screenshot(view, "runview.png")
+    finally:
+        context.close()
+    assert blocked == [], f"requests left the machine: {blocked}"
