@@ -11,6 +11,7 @@ import asyncio
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from benchmarks import clients, measure
 from benchmarks.report import Row, machine_info, render_table, write_json, write_png
 
 SECTIONS = ("imports", "calls", "concurrency", "startup", "cache", "evals")
+RESULTS = Path(__file__).resolve().parent / "results"  # the committed numbers
 
 
 @dataclass(frozen=True)
@@ -263,10 +265,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode.add_argument("--full", action="store_const", const="full", dest="mode", help="more repetitions")
     parser.add_argument("--only", default=",".join(SECTIONS),
                         help=f"comma-separated sections to run (default all: {','.join(SECTIONS)})")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results",
-                        help="directory for latest.json and latest.png (default benchmarks/results)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="directory for latest.json and latest.png (default benchmarks/results; with --smoke "
+                             "a directory in the system temp dir, so the committed results stay as they are)")
     args = parser.parse_args(argv)
     mode_name = args.mode or "quick"
+    if args.out is None:
+        args.out = RESULTS if mode_name != "smoke" else Path(tempfile.gettempdir()) / "llmkit-benchmarks-smoke"
     plan = PLANS[mode_name]
     sections = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = sections - set(SECTIONS)

@@ -60,7 +60,9 @@ def test_prompt_reads_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
 
 def test_prompt_errors_exit_with_an_actionable_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["prompt", "-m", "flaky:mock", "hi [fail:auth]"]) == 1
-    assert "AuthenticationError" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "AuthenticationError" in err and "[fail:auth]" in err
+    assert "MOCK_API_KEY" not in err, "no variable to set for a simulated failure (notebook 01 showed this hint)"
     assert main(["prompt", "-m", "nope:mock", "hi"]) == 2
     assert "Unknown model" in capsys.readouterr().err
     assert main(["prompt", "-m", "oracle:mock", "-o", "temperature", "hi"]) == 2
