@@ -135,3 +135,16 @@ def test_dry_run_with_zero_rows_exits_2_with_the_reason(tmp_path: Path, capsys: 
     assert main(["run", str(spec), "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert "0 rows" in err and "echo:mock / think" in err
+
+
+def test_fail_under_gates_on_a_scorer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = ev.run(write_spec(tmp_path, models=["echo:mock", "oracle:mock"], repeats=1), progress=False)
+    run_dir = str(result.run_dir)
+    assert main(["report", run_dir, "--no-figures", "--fail-under", "contains=0.5"]) == 1
+    err = capsys.readouterr().err
+    assert "fail-under: echo:mock / default: contains 0.000 < 0.5" in err and "oracle:mock" not in err
+    assert main(["report", run_dir, "--no-figures", "--fail-under", "numeric=0"]) == 0
+    assert main(["report", run_dir, "--no-figures", "--fail-under", "judge=0.5"]) == 2
+    assert "no such scorer" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["report", run_dir, "--fail-under", "contains"])

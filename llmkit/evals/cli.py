@@ -52,6 +52,17 @@ def _positive(text: str) -> int:
     return value
 
 
+def _threshold(text: str) -> tuple[str, float]:
+    name, _, value = text.partition("=")
+    try:
+        minimum = float(value)
+    except ValueError:
+        minimum = None
+    if not name.strip() or minimum is None:
+        raise argparse.ArgumentTypeError(f"{text!r}: write SCORER=VALUE, e.g. contains=0.8")
+    return name.strip().removeprefix("score_"), minimum
+
+
 def build_parser(prog: str = "python -m llmkit.evals") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog, description="Sweep prompts across models, runtimes and configs.",
@@ -86,6 +97,8 @@ def add_commands(commands: Any) -> None:
 
     report = commands.add_parser("report", help="summary, cost analysis, figures and a one-file report.html")
     _add_report_options(report)
+    report.add_argument("--fail-under", action="append", default=[], type=_threshold, metavar="SCORER=VALUE",
+                        help="exit 1 when any model × config's mean SCORER is below VALUE (a CI gate); repeatable")
     _add_mlflow(report)
 
     view = commands.add_parser("view", help="write the run's report.html and open it in a browser")
@@ -252,7 +265,26 @@ def _report(args: argparse.Namespace) -> int:
                            project=args.project)
     if args.mlflow is not None:
         _export_mlflow(args.run_dir, args.mlflow, report)
-    return EXIT_OK
+    return _gate(report.summary, args.fail_under)
+
+
+def _gate(summary: Any, thresholds: list[tuple[str, float]]) -> int:
+    """--fail-under: EXIT_INTERNAL (1) with one line per model × config below a threshold."""
+    from llmkit.evals.spec import SpecError
+
+    failures = []
+    for name, minimum in thresholds:
+        if f"{name}_mean" not in summary.columns:
+            scorers = [c.removesuffix("_mean") for c in summary.columns if f"{c.removesuffix('_mean')}_ci_low" in
+                       summary.columns and c.endswith("_mean")]
+            raise SpecError(f"--fail-under {name}: no such scorer in this run; its scorers: {', '.join(scorers)}")
+        for _, row in summary.iterrows():
+            if not row[f"{name}_mean"] >= minimum:  # NaN (no score) fails too
+                failures.append(f"fail-under: {row['model']} / {row['config_label']}: {name} "
+                                f"{row[f'{name}_mean']:.3f} < {minimum}")
+    for line in failures:
+        print(line, file=sys.stderr)
+    return EXIT_INTERNAL if failures else EXIT_OK
 
 
 def _print_report(run_dir: Any, *, baseline: str | None = None, out: str | None = None, figures: bool = True,

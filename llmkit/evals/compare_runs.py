@@ -77,14 +77,14 @@ def compare_runs(run_a: str | Path, run_b: str | Path) -> Any:
 def format_comparison(table: Any, run_a: Any, run_b: Any) -> str:
     scorers = [c.removesuffix("_diff") for c in table.columns if c.endswith("_diff")]
     header = ["A", "B", "pairs", "err A/B", *[f"{k} A→B (diff [95% CI], changed)" for k in scorers],
-              "$/call A→B", "p50 s A→B"]
+              "cost per call A→B", "p50 s A→B"]
     rows = [header]
     for _, r in table.iterrows():
         rows.append([r["a"], r["b"], str(r["pairs"]), f"{r['errors_a']}/{r['errors_b']}",
                      *[f"{fmt.fixed(r[f'{k}_a'], 2)}→{fmt.fixed(r[f'{k}_b'], 2)} "
                        f"({fmt.ci(r[f'{k}_diff'], r[f'{k}_diff_ci_low'], r[f'{k}_diff_ci_high'])}, {r[f'{k}_changed']})"
                        for k in scorers],
-                     f"{fmt.fixed(r['cost_per_call_usd_a'], 6)}→{fmt.fixed(r['cost_per_call_usd_b'], 6)}",
+                     f"{fmt.usd(r['cost_per_call_usd_a'])}→{fmt.usd(r['cost_per_call_usd_b'])}",
                      f"{fmt.fixed(r['latency_p50_s_a'])}→{fmt.fixed(r['latency_p50_s_b'])}"])
     head = f"compare A={run_a}  B={run_b}  (paired by prompt id and repeat; diff = B − A)"
     return head + "\n" + fmt.grid(rows)
