@@ -138,7 +138,7 @@ def _costs(report: Report) -> str:
                  escape(f"{r['model']} / {r['config_label']}"), fmt.fixed(r["score"], 2),
                  _money(r["projected_cost_usd"])] for _, r in cheapest.iterrows()]
         parts += [f"<h3>Cheapest model × config reaching each score ({n:,} requests)</h3>",
-                  _table(["scorer", "mean score", "cheapest", "its score", "projected cost"], rows, 3)]
+                  _table(["scorer", "target mean", "cheapest model × config", "its mean", "projected cost"], rows, 3)]
     return "".join(parts)
 
 
