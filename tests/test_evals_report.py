@@ -148,3 +148,36 @@ def test_fail_under_gates_on_a_scorer(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "no such scorer" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["report", run_dir, "--fail-under", "contains"])
+
+
+def test_row_costs_split_prompt_cache_reasoning_and_response_cache_hits() -> None:
+    from llmkit.evals.costs import row_costs
+
+    manifest = {"models": [{"id": "m", "pricing_usd_per_mtok": {"input": "1", "cached_input": "0.1", "output": "4"}},
+                           {"id": "u", "pricing_usd_per_mtok": None}]}
+    call = {"input_tokens": 1000, "cached_input_tokens": 600, "output_tokens": 500, "reasoning_tokens": 200}
+    input_cost, output_cost = (400 * 1 + 600 * 0.1) / 1e6, 500 * 4 / 1e6
+    df = pd.DataFrame([
+        {"model": "m", **call, "input_cost_usd": input_cost, "output_cost_usd": output_cost,
+         "cost_usd": input_cost + output_cost, "saved_cost_usd": 0.0, "cached": False},
+        {"model": "m", **call, "input_cost_usd": 0.0, "output_cost_usd": 0.0, "cost_usd": 0.0,
+         "saved_cost_usd": input_cost + output_cost, "cached": True},
+        {"model": "u", **call, "input_cost_usd": None, "output_cost_usd": None, "cost_usd": None,
+         "saved_cost_usd": None, "cached": False},
+    ])
+    costs = row_costs(df, manifest)
+    for i in (0, 1):  # a response-cache hit is analysed at the list price it saved
+        row = costs.iloc[i]
+        assert row["input_cached"] == pytest.approx(60e-6) and row["input_uncached"] == pytest.approx(400e-6)
+        assert row["reasoning"] == pytest.approx(800e-6) and row["output"] == pytest.approx(1200e-6)
+        assert row["prompt_cache_savings"] == pytest.approx(540e-6)
+        assert row["list"] == pytest.approx(input_cost + output_cost)
+    assert costs.iloc[2][["input_uncached", "input_cached", "output", "reasoning", "list"]].isna().all()
+
+
+def test_report_html_lists_skipped_configs_with_the_reason(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, models=["echo:mock", "reasoner-effort:mock"], repeats=1,
+                      configs=[{"label": "default"}, {"label": "think", "extra_params": {"reasoning_effort": "high"}}])
+    report = ev.build_report(ev.run(spec, progress=False).run_dir, figures=False)
+    text = _html_text((report.out_dir / "report.html").read_text("utf-8"))
+    assert "Skipped configs (1)" in text and "echo:mock / think:" in text and "reasoning_effort" in text

@@ -63,7 +63,7 @@ def row_costs(df: Any, manifest: Mapping[str, Any]) -> Any:
     weight_out = tokens_out * rate_out
 
     hit = df["cached"].astype(bool) if "cached" in df.columns else pd.Series(False, index=df.index)
-    saved = _column(df, "saved_cost_usd").fillna(0)
+    saved = _column(df, "saved_cost_usd")  # a cache hit's list cost; NaN when its price is unknown
     in_share = (weight_in / (weight_in + weight_out)).where(weight_in + weight_out > 0, 0.0)
     list_in = _column(df, "input_cost_usd").where(~hit, saved * in_share)
     list_out = _column(df, "output_cost_usd").where(~hit, saved * (1 - in_share))
@@ -71,7 +71,7 @@ def row_costs(df: Any, manifest: Mapping[str, Any]) -> Any:
     unknown = _column(df, "cost_usd").isna() & ~hit
     list_in, list_out = list_in.mask(unknown), list_out.mask(unknown)
 
-    cached_share = (weight_cached / weight_in).where(tokens_cached > 0, 0.0).fillna(0.0)
+    cached_share = (weight_cached / weight_in).where(tokens_cached > 0, 0.0).where(list_in != 0, 0.0)
     reasoning_share = (tokens_reasoning / tokens_out).where(tokens_out > 0, 0.0)
     judge = _column(df, "judge_cost_usd")
     out = pd.DataFrame({
@@ -82,7 +82,8 @@ def row_costs(df: Any, manifest: Mapping[str, Any]) -> Any:
         "judge": judge,
         "prompt_cache_savings": (tokens_cached * (rate_in - rate_cached)).where(tokens_cached > 0, 0.0),
     }, index=df.index)
-    out["list"] = (list_in + list_out + judge.fillna(0)).mask(unknown)
+    calls = saved.where(hit, _column(df, "input_cost_usd") + _column(df, "output_cost_usd")).mask(unknown)
+    out["list"] = calls + judge.fillna(0)
     return out
 
 
