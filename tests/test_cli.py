@@ -79,9 +79,15 @@ def test_view_writes_the_report_and_opens_a_browser(tmp_path: Path, monkeypatch:
     run_dir = ev.run(write_spec(tmp_path, models=["oracle:mock"], repeats=1), progress=False).run_dir
     assert main(["view", str(run_dir), "--no-open", "--no-figures"]) == 0
     assert capsys.readouterr().out.strip() == f"report: {run_dir / 'report' / 'report.html'}"
+    import webbrowser
+
+    monkeypatch.setattr(webbrowser, "_tryorder", None)  # forget browsers found earlier in this process
+    monkeypatch.setattr(webbrowser, "_browsers", {})
     monkeypatch.setenv("BROWSER", "true")  # the `true` command stands in for a browser: it accepts the URL
     assert main(["view", str(run_dir), "--no-figures"]) == 0
     assert "no browser" not in capsys.readouterr().err
+    monkeypatch.setattr(webbrowser, "_tryorder", None)
+    monkeypatch.setattr(webbrowser, "_browsers", {})
     monkeypatch.setenv("BROWSER", str(tmp_path / "no-such-browser"))
     monkeypatch.setenv("PATH", str(tmp_path))  # nothing else to fall back on
     monkeypatch.delenv("DISPLAY", raising=False)
