@@ -275,9 +275,10 @@ def _gate(summary: Any, thresholds: list[tuple[str, float]]) -> int:
     failures = []
     for name, minimum in thresholds:
         if f"{name}_mean" not in summary.columns:
-            scorers = [c.removesuffix("_mean") for c in summary.columns if f"{c.removesuffix('_mean')}_ci_low" in
-                       summary.columns and c.endswith("_mean")]
-            raise SpecError(f"--fail-under {name}: no such scorer in this run; its scorers: {', '.join(scorers)}")
+            from llmkit.evals.columns import summary_scorers
+
+            raise SpecError(f"--fail-under {name}: no such scorer in this run; its scorers: "
+                            f"{', '.join(summary_scorers(summary))}")
         for _, row in summary.iterrows():
             if not row[f"{name}_mean"] >= minimum:  # NaN (no score) fails too
                 failures.append(f"fail-under: {row['model']} / {row['config_label']}: {name} "

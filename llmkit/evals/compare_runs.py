@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from llmkit.evals import fmt
-from llmkit.evals.report import score_columns
+from llmkit.evals.columns import score_columns
 from llmkit.evals.spec import SpecError
 from llmkit.evals.stats import bootstrap_mean_ci, percentile
 

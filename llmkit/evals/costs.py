@@ -118,8 +118,9 @@ def cheapest_meeting(summary: Any) -> Any:
     the Pareto front of cost against score, read as "to get ≥ X, pay at least Y"."""
     import pandas as pd
 
-    scorers = [c.removesuffix("_mean") for c in summary.columns
-               if c.endswith("_mean") and f"{c[:-5]}_ci_low" in summary.columns]
+    from llmkit.evals.columns import summary_scorers
+
+    scorers = summary_scorers(summary)
     records: list[dict[str, Any]] = []
     priced = summary[summary["projected_cost_usd"].notna()]
     for name in scorers:

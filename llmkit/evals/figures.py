@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from llmkit.evals.columns import summary_scorers
+
 DECADE_SPAN = 10.0
 
 
@@ -25,11 +27,6 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def scorer_names(summary: Any) -> list[str]:
-    return [c.removesuffix("_mean") for c in summary.columns
-            if c.endswith("_mean") and f"{c[:-5]}_ci_low" in summary.columns]
 
 
 def _label(model: Any, config: Any) -> str:
@@ -141,7 +138,7 @@ def place_labels(fig: Any, axes_texts: list[tuple[Any, list[Any]]]) -> None:
 
 def cost_vs_score_figure(summary: Any) -> Any:
     """One panel per scorer (None when the run has no scorer)."""
-    names = scorer_names(summary)
+    names = summary_scorers(summary)
     if not names:
         return None
     plt = _pyplot()

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import math
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmkit.evals import fmt
-from llmkit.evals.report import Report, score_columns
+from llmkit.evals.columns import score_columns, summary_scorers
+
+if TYPE_CHECKING:
+    from llmkit.evals.report import Report
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:1.5em 2em;color:#222;max-width:1400px}
@@ -63,7 +66,7 @@ def _money(value: Any, missing: str = fmt.UNKNOWN) -> str:
 
 def summary_table(s: Any) -> str:
     """The summary per model × config as an HTML table (the report's and RunView's)."""
-    scores = [c.removesuffix("_mean") for c in s.columns if c.endswith("_mean") and f"{c[:-5]}_ci_low" in s.columns]
+    scores = summary_scorers(s)
     header = ["model", "config", "n", "errors", "error rate", *[f"{escape(k)} (95% CI)" for k in scores],
               "cost (charged)", "per 1,000 calls", "latency p50", "latency p95", "TTFT p50", "cache hits"]
     rows = [[escape(str(r["model"])), escape(str(r["config_label"])), str(r["n"]), str(r["errors"]),

@@ -21,15 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from llmkit.evals import fmt
+from llmkit.evals.columns import score_columns, summary_scorers
 from llmkit.evals.costs import cheapest_meeting, row_costs, variant_costs
 from llmkit.evals.spec import SpecError
 from llmkit.evals.stats import bootstrap_mean_ci, percentile
 
 DEFAULT_PROJECTION = 1_000_000
-
-
-def score_columns(df: Any) -> list[str]:
-    return [c for c in df.columns if c.startswith("score_") and c != "score_error"]
+__all__ = ["Report", "build_report", "compare", "score_columns", "summarize"]
 
 
 def _list_cost(df: Any) -> Any:
@@ -149,7 +147,7 @@ class Report:
 
 
 def _terminal_table(s: Any) -> str:
-    scores = [c.removesuffix("_mean") for c in s.columns if c.endswith("_mean") and f"{c[:-5]}_ci_low" in s.columns]
+    scores = summary_scorers(s)
     header = ["model", "config", "n", "err", "lat_p50", "lat_p95", "ttft_p50", "out_tok", "cost",
               "per 1k calls", "cached", *scores]
     rows = [header]

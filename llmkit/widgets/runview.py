@@ -18,8 +18,9 @@ from typing import Any
 
 import ipywidgets as w
 
+from llmkit.evals.columns import score_columns
 from llmkit.evals.html_report import group_prompts, prompt_block, summary_table
-from llmkit.evals.report import score_columns, summarize
+from llmkit.evals.report import summarize
 
 ALL = "(all)"
 PAGE_SIZE = 10
