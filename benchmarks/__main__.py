@@ -21,8 +21,8 @@ from typing import Any
 from benchmarks import clients, measure
 from benchmarks.report import Row, machine_info, render_table, write_json, write_png
 
+RESULTS = Path(__file__).resolve().parent / "results"
 SECTIONS = ("imports", "calls", "concurrency", "startup", "cache", "evals")
-RESULTS = Path(__file__).resolve().parent / "results"  # the committed numbers
 
 
 @dataclass(frozen=True)
@@ -266,13 +266,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(SECTIONS),
                         help=f"comma-separated sections to run (default all: {','.join(SECTIONS)})")
     parser.add_argument("--out", type=Path, default=None,
-                        help="directory for latest.json and latest.png (default benchmarks/results; with --smoke "
-                             "a directory in the system temp dir, so the committed results stay as they are)")
+                        help="directory for latest.json and latest.png (default benchmarks/results; with --smoke a "
+                             "temporary directory, so CI never overwrites the committed results)")
     args = parser.parse_args(argv)
     mode_name = args.mode or "quick"
-    if args.out is None:
-        args.out = RESULTS if mode_name != "smoke" else Path(tempfile.gettempdir()) / "llmkit-benchmarks-smoke"
     plan = PLANS[mode_name]
+    if args.out is None:
+        args.out = Path(tempfile.mkdtemp(prefix="llmkit-bench-smoke-")) if mode_name == "smoke" else RESULTS
     sections = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = sections - set(SECTIONS)
     if unknown:

@@ -31,8 +31,7 @@ __all__ = ["Report", "build_report", "compare", "score_columns", "summarize"]
 
 
 def _list_cost(df: Any) -> Any:
-    """What each call costs at list price: charged + saved by the response cache; NaN when the price is unknown."""
-    return df["cost_usd"] + df["saved_cost_usd"].fillna(0)
+    return df["cost_usd"] + df["saved_cost_usd"].fillna(0)  # an unknown price (NaN) stays unknown
 
 
 def _per_prompt(df: Any, column: str) -> Any:
@@ -60,10 +59,10 @@ def summarize(df: Any, manifest: Mapping[str, Any] | None = None, project: int =
             "output_tokens_mean": ok["output_tokens"].astype("float64").mean(),
             "reasoning_tokens_mean": ok["reasoning_tokens"].astype("float64").mean(),
             "total_tokens": int(ok["input_tokens"].fillna(0).sum() + ok["output_tokens"].fillna(0).sum()),
-            "total_cost_usd": float(group["cost_usd"].sum(min_count=1)),
-            "cost_per_1k_usd": float(_list_cost(ok).mean() * 1000) if len(ok) else float("nan"),
+            "total_cost_usd": float(group["cost_usd"].sum(skipna=False)),
+            "cost_per_1k_usd": float(_list_cost(ok).mean(skipna=False) * 1000) if len(ok) else float("nan"),
             "cache_hits": int(group["cached"].sum()),
-            "saved_cost_usd": float(group["saved_cost_usd"].sum()),
+            "saved_cost_usd": float(group["saved_cost_usd"].sum(skipna=False)),
         }
         for column in scorers:
             mean, low, high = bootstrap_mean_ci(_per_prompt(group, column))  # error rows as the runner scored them
