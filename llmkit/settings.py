@@ -14,7 +14,9 @@ The variables, by who reads them:
 - `AUTOBYTEUS_PROTOCOL_GENERATION`, `AUTOBYTEUS_SSL_CERT_FILE` (the AutoByteus adapter and Host);
 - `LLMKIT_DISCOVERY_TIMEOUT`, `LLMKIT_DISCOVERY_CONNECT_TIMEOUT` (`llmkit.discovery.probe`);
 - `LLMKIT_CACHE_DIR` (`llmkit.cache.store`), `LLMKIT_HTTP_BACKEND`, `SSL_CERT_FILE`, `SSL_CERT_DIR`, proxies
-  (the HTTP transport).
+  (the HTTP transport);
+- `MLFLOW_TRACKING_URI` read, `MLFLOW_DISABLE_TELEMETRY` / `MLFLOW_ALLOW_FILE_STORE` defaulted for MLflow
+  (`llmkit.evals.mlflow_export`) — the one place llmkit writes a variable, and only where the user set none.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ def value(name: str) -> str | None:
     if text is None:
         return None
     return text.strip() or None
+
+
+def set_default(name: str, text: str) -> None:
+    """Set a variable for a library llmkit drives (MLflow reads its own), unless the user already set it."""
+    os.environ.setdefault(name, text)
 
 
 def is_off(text: str | None) -> bool:

@@ -59,7 +59,9 @@ FAILURES: dict[str, Callable[[str], Exception]] = {
                                             provider_message="internal error"),
     "timeout": lambda m: LLMTimeoutError(f"{m}: simulated timeout", host="mock"),
     "context_length": lambda m: ContextLengthError(f"{m}: simulated context overflow"),
-    "auth": lambda m: AuthenticationError(f"{m}: simulated authentication failure", env_var="MOCK_API_KEY"),
+    "auth": lambda m: AuthenticationError(
+        f"{m}: simulated authentication failure", hint="the prompt's [fail:auth] tag asked for it; MOCK models need "
+        "no key (a real provider's hint names its variable, e.g. OPENAI_API_KEY)"),
 }
 _FAIL_TAG = re.compile(r"\[fail:(\w+)\]")
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -53,12 +54,27 @@ def _positive(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m llmkit.evals", description="Sweep prompts across models, runtimes and configs.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", metavar="{run,report,models}")
+def _threshold(text: str) -> tuple[str, float]:
+    name, _, value = text.partition("=")
+    try:
+        minimum = float(value)
+    except ValueError:
+        minimum = None
+    if not name.strip() or minimum is None:
+        raise argparse.ArgumentTypeError(f"{text!r}: write SCORER=VALUE, e.g. contains=0.8")
+    return name.strip().removeprefix("score_"), minimum
 
+
+def build_parser(prog: str = "python -m llmkit.evals") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog, description="Sweep prompts across models, runtimes and configs.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_commands(parser.add_subparsers(dest="command", metavar="{run,report,compare,view,models}"))
+    return parser
+
+
+def add_commands(commands: Any) -> None:
+    """The eval commands, shared by `python -m llmkit.evals` and the `llmkit` console script."""
     run = commands.add_parser("run", help="run (or --dry-run, or --resume) a sweep spec",
                               description="Run a sweep spec; prints the run directory and a summary table.",
                               epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -79,34 +95,61 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--report", action="store_true",
                      help="when the run completes, also write and print its report (as `report RUN_DIR`)")
+    _add_mlflow(run)
 
-    report = commands.add_parser("report", help="summary tables, CSV/HTML and figures for a run directory")
-    report.add_argument("run_dir", metavar="RUN_DIR")
-    report.add_argument("--baseline", metavar="MODEL",
-                        help="paired comparison against this model (MODEL or MODEL/CONFIG_LABEL)")
-    report.add_argument("--out", metavar="DIR", help="where to write files (default RUN_DIR/report)")
-    report.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    report = commands.add_parser("report", help="summary, cost analysis, figures and a one-file report.html")
+    _add_report_options(report)
+    report.add_argument("--fail-under", action="append", default=[], type=_threshold, metavar="SCORER=VALUE",
+                        help="exit 1 when any model × config's mean SCORER is below VALUE (a CI gate); repeatable")
+    _add_mlflow(report)
+
+    view = commands.add_parser("view", help="write the run's report.html and open it in a browser")
+    _add_report_options(view)
+    view.add_argument("--no-open", action="store_true", help="only write the report and print its path")
+
+    compare = commands.add_parser("compare", help="paired comparison of two runs (same prompt id and repeat)")
+    compare.add_argument("run_a", metavar="RUN_A")
+    compare.add_argument("run_b", metavar="RUN_B")
+    compare.add_argument("--csv", metavar="FILE", help="also write the comparison table as CSV")
 
     models = commands.add_parser("models", help="list available models by runtime, with prices")
-    models.add_argument("--runtime", help="only this runtime (api, mock, ollama, lmstudio, ...)")
+    models.add_argument("--runtime", type=str.lower,
+                        help="only this runtime (api, mock, ollama, lmstudio, ...; any case)")
     models.add_argument("--available", action="store_true", help="only models that can be called now")
-    return parser
+    models.add_argument("--json", action="store_true", help="one JSON list of models (id, runtime, prices, ...)")
+
+
+def _add_report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", metavar="RUN_DIR")
+    parser.add_argument("--baseline", metavar="MODEL",
+                        help="paired comparison against this model (MODEL or MODEL/CONFIG_LABEL)")
+    parser.add_argument("--out", metavar="DIR", help="where to write files (default RUN_DIR/report)")
+    parser.add_argument("--no-figures", action="store_true", help="skip the figures")
+    parser.add_argument("--project", type=_positive, default=1_000_000, metavar="N",
+                        help="project costs to N requests (default 1,000,000)")
+
+
+def _add_mlflow(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mlflow", nargs="?", const="", default=None, metavar="URI",
+                        help="log params, metrics, report and rows to MLflow (default: ./mlruns); "
+                             "needs pip install 'llmkit[mlflow]'")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from llmkit.errors import ConfigurationError, RunStoreError, RunWriteError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return EXIT_OK
+    return dispatch(args, COMMANDS)
+
+
+def dispatch(args: argparse.Namespace, commands: Mapping[str, Callable[[argparse.Namespace], int]]) -> int:
+    """Run one parsed command with the exit-code contract: usage errors 2, Ctrl-C 130, a closed pipe 0."""
+    from llmkit.errors import ConfigurationError, RunStoreError, RunWriteError
+
     try:
-        if args.command == "run":
-            return _run(args)
-        if args.command == "report":
-            return _report(args)
-        return _models(args)
+        return commands[args.command](args)
     except (ConfigurationError, RunStoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL if isinstance(exc, RunWriteError) else EXIT_USAGE
@@ -137,7 +180,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.dry_run:
         if args.spec is None:
             raise SpecError("--dry-run needs a spec file")
-        print(format_plan(dry_run(args.spec, models=args.models)))
+        plan = dry_run(args.spec, models=args.models)
+        print(format_plan(plan))
+        if plan.total_rows == 0:
+            raise SpecError(_empty_plan_reason(plan))
         return EXIT_OK
     control = RunControl()
 
@@ -161,13 +207,26 @@ def _run(args: argparse.Namespace) -> int:
         print(f"skipped: {skipped.model} / {skipped.config_label}: {skipped.reason}")
     print(f"\nrows: {result.run_dir / 'rows.jsonl'}   load: llmkit.evals.load({str(result.run_dir)!r})")
     if result.status == "completed":
+        report = None
         if args.report:
             print()
-            return _print_report(result.run_dir)
-        print(f"report: python -m llmkit.evals report {result.run_dir}")
+            report = _print_report(result.run_dir)
+        else:
+            print(f"report: llmkit report {result.run_dir}   (or: llmkit view {result.run_dir})")
+        if args.mlflow is not None:
+            _export_mlflow(result.run_dir, args.mlflow, report)
         return EXIT_OK
     print(f"resume: python -m llmkit.evals run --resume {result.run_dir}")
     return EXIT_BUDGET if result.status == "budget" else EXIT_INTERRUPTED
+
+
+def _empty_plan_reason(plan: Any) -> str:
+    if plan.skipped:
+        reasons = "; ".join(f"{s.model} / {s.config_label}: {s.reason}" for s in plan.skipped)
+        return f"the plan has 0 rows: every model × config was skipped ({reasons})"
+    if not plan.prompts:
+        return "the plan has 0 rows: the spec has no prompts; add some under `prompts:`"
+    return "the plan has 0 rows: no model matched; check `models:` (or --models) with `llmkit models`"
 
 
 def format_plan(p: Any) -> str:
@@ -204,15 +263,79 @@ def _grid(rows: list[list[str]]) -> str:
 
 
 def _report(args: argparse.Namespace) -> int:
-    return _print_report(args.run_dir, baseline=args.baseline, out=args.out, figures=not args.no_figures)
+    report = _print_report(args.run_dir, baseline=args.baseline, out=args.out, figures=not args.no_figures,
+                           project=args.project)
+    if args.mlflow is not None:
+        _export_mlflow(args.run_dir, args.mlflow, report)
+    return _gate(report.summary, args.fail_under)
 
 
-def _print_report(run_dir: Any, *, baseline: str | None = None, out: str | None = None, figures: bool = True) -> int:
+def _gate(summary: Any, thresholds: list[tuple[str, float]]) -> int:
+    """--fail-under: EXIT_INTERNAL (1) with one line per model × config below a threshold."""
+    from llmkit.evals.spec import SpecError
+
+    failures = []
+    for name, minimum in thresholds:
+        if f"{name}_mean" not in summary.columns:
+            from llmkit.evals.columns import summary_scorers
+
+            raise SpecError(f"--fail-under {name}: no such scorer in this run; its scorers: "
+                            f"{', '.join(summary_scorers(summary))}")
+        for _, row in summary.iterrows():
+            if not row[f"{name}_mean"] >= minimum:  # NaN (no score) fails too
+                failures.append(f"fail-under: {row['model']} / {row['config_label']}: {name} "
+                                f"{row[f'{name}_mean']:.3f} < {minimum}")
+    for line in failures:
+        print(line, file=sys.stderr)
+    return EXIT_INTERNAL if failures else EXIT_OK
+
+
+def _print_report(run_dir: Any, *, baseline: str | None = None, out: str | None = None, figures: bool = True,
+                  project: int = 1_000_000) -> Any:
     from llmkit.evals.report import build_report
 
-    report = build_report(run_dir, baseline=baseline, out=out, figures=figures)
+    report = build_report(run_dir, baseline=baseline, out=out, figures=figures, project=project)
     print(report.text())
+    return report
+
+
+def _view(args: argparse.Namespace) -> int:
+    """Write report.html, print its path, and open it unless --no-open or no browser is available."""
+    import webbrowser
+
+    from llmkit.evals.report import build_report
+
+    report = build_report(args.run_dir, baseline=args.baseline, out=args.out, figures=not args.no_figures,
+                          project=args.project)
+    page = report.out_dir / "report.html"
+    print(f"report: {page}")
+    if args.no_open:
+        return EXIT_OK
+    try:
+        opened = webbrowser.open(page.resolve().as_uri())
+    except webbrowser.Error:
+        opened = False
+    if not opened:
+        print("no browser found; open the file above yourself", file=sys.stderr)
     return EXIT_OK
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from llmkit.evals.compare_runs import compare_runs, format_comparison
+
+    table = compare_runs(args.run_a, args.run_b)
+    print(format_comparison(table, args.run_a, args.run_b))
+    if args.csv:
+        table.to_csv(args.csv, index=False)
+        print(f"\nwritten: {args.csv}")
+    return EXIT_OK
+
+
+def _export_mlflow(run_dir: Any, uri: str, report: Any = None) -> None:
+    from llmkit.evals.mlflow_export import export_run
+
+    where = export_run(run_dir, tracking_uri=uri or None, report=report)
+    print(f"mlflow: {where}")
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -222,16 +345,18 @@ def _models(args: argparse.Namespace) -> int:
     runtime = None
     if args.runtime:
         try:
-            runtime = LLMRuntime(args.runtime)
+            runtime = LLMRuntime(args.runtime.lower())
         except ValueError:
             from llmkit.evals.spec import SpecError
 
             raise SpecError(f"--runtime {args.runtime!r}: allowed: {', '.join(r.value for r in LLMRuntime)}") from None
     by_runtime: dict[str, list[list[str]]] = {}
+    listed: list[dict[str, Any]] = []
     for m in LLMFactory.list_models(runtime=runtime):
         available = LLMFactory.availability(m.identifier)
         if args.available and not available:
             continue
+        listed.append(_model_json(m, available))
         rates = m.pricing.rates if m.pricing else None
         price = "-" if rates is None else f"{rates.input}/{rates.output}" + (
             " (illustrative)" if m.pricing and m.pricing.illustrative else "")
@@ -239,6 +364,9 @@ def _models(args: argparse.Namespace) -> int:
         if m.status != "active":
             status += f" [{m.status}]"
         by_runtime.setdefault(m.runtime.value, []).append([m.identifier, m.provider.value, price, status])
+    if args.json:
+        print(json.dumps(listed, indent=1))
+        return EXIT_OK
     if not by_runtime:
         print("no models match")
         return EXIT_OK
@@ -247,6 +375,23 @@ def _models(args: argparse.Namespace) -> int:
         print(_grid([["model", "provider", "usd_per_mtok_in/out", "available"], *rows]))
     print(f"\nuse them in a sweep: {FIRST_COMMAND} --models <id> ...")
     return EXIT_OK
+
+
+def _model_json(m: Any, available: Any) -> dict[str, Any]:
+    rates = m.pricing.rates if m.pricing else None
+    return {
+        "id": m.identifier, "name": m.name, "provider": m.provider.value, "runtime": m.runtime.value,
+        "status": m.status, "context_window": m.context_window, "capabilities": sorted(m.capabilities),
+        "available": bool(available), "unavailable_reason": None if available else available.reason,
+        "usd_per_mtok": None if rates is None else {
+            "input": str(rates.input), "output": str(rates.output),
+            "cached_input": None if rates.cached_input is None else str(rates.cached_input)},
+        "price_illustrative": bool(m.pricing and m.pricing.illustrative),
+    }
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": _run, "report": _report, "view": _view, "compare": _compare, "models": _models}
 
 
 if __name__ == "__main__":  # pragma: no cover

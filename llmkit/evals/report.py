@@ -9,21 +9,25 @@ Definitions (README-ready):
 - score means come with 95% bootstrap intervals over prompts (repeats averaged per prompt first).
 - the baseline comparison pairs prompts both sides answered: score difference (other − baseline) with a 95%
   bootstrap interval, cost ratio (list cost per call) and latency ratio (median) against the baseline.
+- the cost analysis columns (cost_*_usd, cost_per_correct_*, projected_cost_usd) are defined in
+  llmkit.evals.costs; an unknown price is NaN ("unknown"), never $0.
 """
 
 from __future__ import annotations
 
-import html
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llmkit.evals import fmt
+from llmkit.evals.columns import score_columns, summary_scorers
+from llmkit.evals.costs import cheapest_meeting, row_costs, variant_costs
 from llmkit.evals.spec import SpecError
 from llmkit.evals.stats import bootstrap_mean_ci, percentile
 
-
-def score_columns(df: Any) -> list[str]:
-    return [c for c in df.columns if c.startswith("score_") and c != "score_error"]
+DEFAULT_PROJECTION = 1_000_000
+__all__ = ["Report", "build_report", "compare", "score_columns", "summarize"]
 
 
 def _list_cost(df: Any) -> Any:
@@ -34,11 +38,14 @@ def _per_prompt(df: Any, column: str) -> Any:
     return df.groupby("prompt_id", observed=True)[column].mean()
 
 
-def summarize(df: Any) -> Any:
-    """One row per (model, config_label), in the order they appear in the run."""
+def summarize(df: Any, manifest: Mapping[str, Any] | None = None, project: int = DEFAULT_PROJECTION) -> Any:
+    """One row per (model, config_label), in the order they appear in the run, with the cost analysis columns
+    (the split needs the model prices from `manifest`, run.json; without it the cost parts are unknown)."""
     import pandas as pd
 
     records = []
+    costs = row_costs(df, manifest or {})
+    scorers = score_columns(df)
     for (model, label), group in df.groupby(["model", "config_label"], sort=False, observed=True):
         ok = group[group["error_type"].isna()]
         record: dict[str, Any] = {
@@ -57,10 +64,11 @@ def summarize(df: Any) -> Any:
             "cache_hits": int(group["cached"].sum()),
             "saved_cost_usd": float(group["saved_cost_usd"].sum(skipna=False)),
         }
-        for column in score_columns(df):
-            mean, low, high = bootstrap_mean_ci(_per_prompt(ok, column))
+        for column in scorers:
+            mean, low, high = bootstrap_mean_ci(_per_prompt(group, column))  # error rows as the runner scored them
             name = column.removeprefix("score_")
             record[f"{name}_mean"], record[f"{name}_ci_low"], record[f"{name}_ci_high"] = mean, low, high
+        record.update(variant_costs(group, costs.loc[group.index], scorers, project))
         records.append(record)
     return pd.DataFrame.from_records(records)
 
@@ -116,6 +124,7 @@ class Report:
     comparison: Any = None
     files: list[Path] = field(default_factory=list)
     manifest: dict[str, Any] = field(default_factory=dict)
+    cheapest: Any = None
 
     def text(self) -> str:
         """The terminal version: compact columns, scores as `mean [low, high]`."""
@@ -128,41 +137,26 @@ class Report:
         if self.comparison is not None and len(self.comparison):
             lines += ["", f"paired comparison vs {self.comparison['baseline'].iloc[0]} (diff = other - baseline, "
                           "95% bootstrap CI over prompts)", _terminal_comparison(self.comparison)]
+        if len(s):
+            lines += ["", _terminal_costs(s)]
+        if self.cheapest is not None and len(self.cheapest):
+            lines += ["", "cheapest model × config reaching each score:", _terminal_cheapest(self.cheapest)]
         lines += ["", "files:"] + [f"  {p}" for p in self.files]
         return "\n".join(lines)
 
 
-def _fmt(value: Any, digits: int = 3) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return "-" if number != number else f"{number:.{digits}f}"
-
-
-def _ci(mean: Any, low: Any, high: Any) -> str:
-    if float(low) != float(low):
-        return _fmt(mean, 2)
-    return f"{_fmt(mean, 2)} [{_fmt(low, 2)},{_fmt(high, 2)}]"
-
-
-def _grid(rows: list[list[str]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
-
-
 def _terminal_table(s: Any) -> str:
-    scores = [c.removesuffix("_mean") for c in s.columns if c.endswith("_mean") and f"{c[:-5]}_ci_low" in s.columns]
-    header = ["model", "config", "n", "err", "lat_p50", "lat_p95", "ttft_p50", "out_tok", "cost_usd",
-              "usd/1k", "cached", *scores]
+    scores = summary_scorers(s)
+    header = ["model", "config", "n", "err", "lat_p50", "lat_p95", "ttft_p50", "out_tok", "cost",
+              "per 1k calls", "cached", *scores]
     rows = [header]
     for _, r in s.iterrows():
         rows.append([str(r["model"]), str(r["config_label"]), str(r["n"]), str(r["errors"]),
-                     _fmt(r["latency_p50_s"]), _fmt(r["latency_p95_s"]), _fmt(r["ttft_p50_s"], 4),
-                     _fmt(r["output_tokens_mean"], 1), _fmt(r["total_cost_usd"], 6), _fmt(r["cost_per_1k_usd"], 4),
+                     fmt.fixed(r["latency_p50_s"]), fmt.fixed(r["latency_p95_s"]), fmt.fixed(r["ttft_p50_s"], 4),
+                     fmt.fixed(r["output_tokens_mean"], 1), fmt.usd(r["total_cost_usd"]), fmt.usd(r["cost_per_1k_usd"]),
                      str(r["cache_hits"]),
-                     *[_ci(r[f"{k}_mean"], r[f"{k}_ci_low"], r[f"{k}_ci_high"]) for k in scores]])
-    return _grid(rows)
+                     *[fmt.ci(r[f"{k}_mean"], r[f"{k}_ci_low"], r[f"{k}_ci_high"]) for k in scores]])
+    return fmt.grid(rows)
 
 
 def _terminal_comparison(c: Any) -> str:
@@ -170,14 +164,41 @@ def _terminal_comparison(c: Any) -> str:
     rows = [["model", "config", "pairs", *[f"{k} diff" for k in scores], "cost_x", "latency_x"]]
     for _, r in c.iterrows():
         rows.append([str(r["model"]), str(r["config_label"]), str(r["paired_prompts"]),
-                     *[_ci(r[f"{k}_diff"], r[f"{k}_diff_ci_low"], r[f"{k}_diff_ci_high"]) for k in scores],
-                     _fmt(r["cost_ratio"], 2), _fmt(r["latency_ratio"], 2)])
-    return _grid(rows)
+                     *[fmt.ci(r[f"{k}_diff"], r[f"{k}_diff_ci_low"], r[f"{k}_diff_ci_high"]) for k in scores],
+                     fmt.fixed(r["cost_ratio"], 2), fmt.fixed(r["latency_ratio"], 2)])
+    return fmt.grid(rows)
+
+
+def _terminal_costs(s: Any) -> str:
+    scores = [c.removeprefix("cost_per_correct_").removesuffix("_usd") for c in s.columns
+              if c.startswith("cost_per_correct_")]
+    n = int(s["projected_requests"].iloc[0])
+    rows = [["model", "config", "list cost", "input", "cached in", "output", "reasoning", "judge", "cache saved",
+             *[f"$/correct {k}" for k in scores], f"for {n:,} requests"]]
+    for _, r in s.iterrows():
+        rows.append([str(r["model"]), str(r["config_label"]), fmt.usd(r["list_cost_usd"]),
+                     fmt.usd(r["cost_input_uncached_usd"]), fmt.usd(r["cost_input_cached_usd"]),
+                     fmt.usd(r["cost_output_usd"]), fmt.usd(r["cost_reasoning_usd"]),
+                     fmt.usd(r["cost_judge_usd"], missing="-"),
+                     fmt.usd(r["saved_cost_usd"] + r["prompt_cache_savings_usd"]),
+                     *[fmt.usd(r[f"cost_per_correct_{k}_usd"], missing="-") for k in scores],
+                     fmt.usd(r["projected_cost_usd"])])
+    return "cost analysis (list price):\n" + fmt.grid(rows)
+
+
+def _terminal_cheapest(c: Any) -> str:
+    rows = [["scorer", "score ≥", "model", "config", "score", "projected cost"]]
+    for _, r in c.iterrows():
+        rows.append([str(r["scorer"]), fmt.fixed(r["target"], 2), str(r["model"]), str(r["config_label"]),
+                     fmt.fixed(r["score"], 2), fmt.usd(r["projected_cost_usd"])])
+    return fmt.grid(rows)
 
 
 def build_report(run_dir: str | Path, *, baseline: str | None = None, out: str | Path | None = None,
-                 figures: bool = True) -> Report:
-    """Summarise a run and write summary.csv, comparison.csv (with a baseline), PNG figures and report.html."""
+                 figures: bool = True, project: int = DEFAULT_PROJECTION) -> Report:
+    """Summarise a run and write summary.csv, comparison.csv (with a baseline), cheapest.csv, PNG figures and a
+    self-contained report.html (figures inline, every sample included)."""
+    from llmkit.evals.html_report import render_html
     from llmkit.evals.store import load, read_manifest
 
     run_path = Path(run_dir)
@@ -185,54 +206,25 @@ def build_report(run_dir: str | Path, *, baseline: str | None = None, out: str |
     df = load(run_path)
     if df.empty:
         raise SpecError(f"{run_path}: the run has no rows yet; finish it with "
-                        f"python -m llmkit.evals run --resume {run_path}")
+                        f"llmkit run --resume {run_path}")
     out_dir = Path(out) if out is not None else run_path / "report"
     out_dir.mkdir(parents=True, exist_ok=True)
-    summary = summarize(df)
-    report = Report(run_path, out_dir, summary, manifest=manifest)
+    summary = summarize(df, manifest, project)
+    report = Report(run_path, out_dir, summary, manifest=manifest, cheapest=cheapest_meeting(summary))
     summary.to_csv(out_dir / "summary.csv", index=False)
-    report.files.append(out_dir / "summary.csv")
+    report.cheapest.to_csv(out_dir / "cheapest.csv", index=False)
+    report.files += [out_dir / "summary.csv", out_dir / "cheapest.csv"]
     if baseline:
         report.comparison = compare(df, baseline)
         report.comparison.to_csv(out_dir / "comparison.csv", index=False)
         report.files.append(out_dir / "comparison.csv")
-    images: list[Path] = []
+    svgs: dict[str, str] = {}
     if figures:
-        from llmkit.evals.figures import save_figures
+        from llmkit.evals.figures import render_figures
 
-        images = save_figures(df, summary, out_dir)
+        images, svgs = render_figures(df, summary, out_dir)
         report.files += images
     html_path = out_dir / "report.html"
-    html_path.write_text(_html(report, images), "utf-8")
+    html_path.write_text(render_html(report, df, svgs), "utf-8")
     report.files.append(html_path)
     return report
-
-
-def _html(report: Report, images: list[Path]) -> str:
-    m = report.manifest
-    skipped = m.get("skipped_configs") or []
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>llmkit eval report: {html.escape(str(m.get('run_id', '')))}</title>",
-        "<style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse;font-size:13px}"
-        "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#f3f3f3}"
-        "img{max-width:48%;margin:1%}</style></head><body>",
-        f"<h1>{html.escape(str(m.get('run_id', '')))}</h1>",
-        f"<p>status: {html.escape(str(m.get('status')))} · llmkit {html.escape(str(m.get('llmkit_version')))} · "
-        f"started {html.escape(str(m.get('started_at')))} · finished {html.escape(str(m.get('finished_at')))}</p>",
-        "<h2>Summary per model × config</h2>",
-        report.summary.to_html(index=False, float_format=lambda x: f"{x:.4g}", na_rep="-"),
-    ]
-    if report.comparison is not None and len(report.comparison):
-        parts += ["<h2>Paired comparison against the baseline</h2>",
-                  "<p>diff = other − baseline, 95% bootstrap CI over prompts; ratios relative to the baseline.</p>",
-                  report.comparison.to_html(index=False, float_format=lambda x: f"{x:.4g}", na_rep="-")]
-    if skipped:
-        parts.append("<h2>Skipped configs</h2><ul>" + "".join(
-            f"<li>{html.escape(s['model'])} / {html.escape(s['config_label'])}: {html.escape(s['reason'])}</li>"
-            for s in skipped) + "</ul>")
-    if images:
-        parts.append("<h2>Figures</h2>" + "".join(
-            f"<img src='{html.escape(p.name)}' alt='{html.escape(p.stem)}'>" for p in images))
-    parts.append("</body></html>")
-    return "\n".join(parts)

@@ -28,8 +28,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(60)]
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "02_compare_models.ipynb"
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
 KERNEL_READY = """() => {
   const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
   const session = widget && widget.sessionContext && widget.sessionContext.session;
@@ -42,30 +40,10 @@ RUN_ALL = """() => Promise.race([
 ])"""
 
 
-def _chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        message = "Debian chromium is not installed (apt-get install -y --no-install-recommends chromium)"
-        if os.environ.get("LLMKIT_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = _chromium()
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -192,3 +170,54 @@ def test_widgets_render_and_stream_in_jupyterlab(browser: Any, lab: tuple[str, P
     assert blocked == [], f"requests left the machine: {blocked}"
     print(f"\nbrowser test (s after the server answered): page {loaded_at - started:.1f}, "
           f"kernel {kernel_at - started:.1f}, run-all {ran_at - started:.1f}, done {time.perf_counter() - started:.1f}")
+
+
+def test_runview_filters_and_shows_answers_in_jupyterlab(browser: Any, lab: tuple[str, Path],
+                                                          save_screenshot: Any) -> None:
+    from playwright.sync_api import expect
+
+    base, notebooks = lab
+    shutil.copy(ROOT / "notebooks" / "04_cost_report.ipynb", notebooks / "cost.ipynb")
+    for folder in ("evals", "data"):  # the notebook finds the quickstart spec and prompts next to it
+        shutil.copytree(ROOT / folder, notebooks / folder)
+    context = browser.new_context(viewport={"width": 1400, "height": 1900})  # room for the whole widget
+    blocked: list[str] = []
+
+    def guard(route: Any) -> None:
+        url = route.request.url
+        if url.startswith((base, "data:", "blob:")):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    expect.set_options(timeout=60_000)
+    try:
+        page.goto(f"{base}/lab/tree/cost.ipynb")
+        page.wait_for_function(KERNEL_READY, timeout=60_000)
+        assert page.evaluate(RUN_ALL) is True
+        view = page.locator(".jp-OutputArea-output .llmkit-runview").first
+        expect(view).to_contain_text("contains (95% CI)")
+        expect(view).to_contain_text("prompts 1–10 of 10")
+        # every model's answer to one prompt, side by side
+        search = view.locator(".widget-text input[type=text]")
+        search.fill("12 * 12")
+        search.press("Enter")
+        expect(view).to_contain_text("prompts 1–1 of 1")
+        for model in ("echo:mock", "oracle:mock", "reasoner-effort:mock"):
+            expect(view.locator(".answer", has_text=f"{model} / default").first).to_be_visible()
+        expect(view).to_contain_text("The answer is 144.")
+        # the model filter narrows the rows
+        view.locator(".widget-dropdown select").first.select_option("echo:mock")
+        expect(view.locator(".answer")).to_have_count(2)
+        view.locator(".widget-dropdown select").first.select_option("(all)")
+        expect(view.locator(".answer", has_text="reasoner-effort:mock").first).to_be_visible()
+        expect(view.locator(".widget-dropdown select").nth(2)).to_have_value("contains")
+        view.scroll_into_view_if_needed()
+        save_screenshot(view, "runview.png")
+    finally:
+        context.close()
+    assert blocked == [], f"requests left the machine: {blocked}"
