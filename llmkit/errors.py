@@ -15,7 +15,8 @@
     ├── ProviderError                 any other error answer; `.status_code`, `.provider_message`
     │   ├── ModelNotFoundError        the server does not know the model (e.g. not pulled in Ollama)
     │   └── StreamError               a malformed chunk or an error event in the middle of a stream
-    └── BudgetExceededError           a sweep's cost cap would be exceeded
+    ├── BudgetExceededError           a sweep's cost cap would be exceeded
+    └── ResourceLimitError            this process ran out of a local resource (file descriptors)
 
 Messages never contain API keys: `redact_secrets` scrubs every configured key from any text before it is
 put into an exception (see `llmkit.secrets`).
@@ -154,6 +155,11 @@ class BudgetExceededError(LLMError):
     """Spending more would exceed the configured cost cap."""
 
 
+class ResourceLimitError(LLMError):
+    """The process hit a local limit (e.g. too many open files): nothing the server did; retrying at once will not
+    help."""
+
+
 __all__ = [
     "AuthenticationError",
     "BudgetExceededError",
@@ -169,6 +175,7 @@ __all__ = [
     "ProviderUnavailableError",
     "QuotaExceededError",
     "RateLimitError",
+    "ResourceLimitError",
     "StreamError",
     "UnknownModelError",
 ]
