@@ -32,6 +32,8 @@ class LineFramer:
         self._data: list[str] = []
 
     def feed(self, chunk: bytes) -> list[Item]:
+        if not chunk:
+            return []
         if self._after_cr:
             self._after_cr = False
             if chunk[:1] == b"\n":
