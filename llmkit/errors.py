@@ -26,13 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from llmkit.secrets import redact_secrets  # at import time: an error raised when no file can be opened still works
+
 
 class LLMError(Exception):
     """Base class of all llmkit errors."""
 
     def __init__(self, message: str, *, hint: str | None = None, partial_content: str | None = None) -> None:
-        from llmkit.secrets import redact_secrets
-
         self.message = redact_secrets(message)
         self.hint = redact_secrets(hint) if hint else None
         self.partial_content = partial_content
@@ -135,8 +135,6 @@ class ProviderError(LLMError):
 
     def __init__(self, message: str, *, status_code: int | None = None, provider_message: str | None = None,
                  hint: str | None = None, partial_content: str | None = None) -> None:
-        from llmkit.secrets import redact_secrets
-
         self.status_code = status_code
         self.provider_message = redact_secrets(provider_message) if provider_message else None
         super().__init__(message, hint=hint, partial_content=partial_content)

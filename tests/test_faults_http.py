@@ -61,7 +61,7 @@ def timed(coro: Any) -> tuple[float, BaseException | None]:
     started = time.monotonic()
     try:
         asyncio.run(coro)
-    except BaseException as exc:  # noqa: BLE001 - the test inspects it
+    except BaseException as exc:  # the test inspects it
         return time.monotonic() - started, exc
     return time.monotonic() - started, None
 
@@ -179,6 +179,55 @@ def test_500_calls_under_ulimit_256_queue_instead_of_failing(backend: str) -> No
     assert done.returncode == 0, done.stderr[-2000:]
     counts = json.loads(done.stdout.strip().splitlines()[-1])
     assert counts == {"ok": 500}, counts
+
+
+_NO_FD_SCRIPT = """
+import asyncio, json, resource, sys
+resource.setrlimit(resource.RLIMIT_NOFILE, (256, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+from llmkit.api.endpoint import CallOptions, Endpoint
+from llmkit.api.executor import HTTPExecutor
+from llmkit.errors import LLMError
+
+async def main():
+    ex = HTTPExecutor(backend=sys.argv[2])
+    endpoint = Endpoint(base_url=sys.argv[1], provider="loopback")
+    await ex.request_json(endpoint, "POST", "/v1/x", json_body={})  # warm: the pool exists, modules are loaded
+    await ex.aclose()
+    ex = HTTPExecutor(backend=sys.argv[2])
+    hog = []
+    try:
+        while True:
+            hog.append(open("/dev/null"))  # every descriptor taken
+    except OSError:
+        pass
+    outcome = []
+    for call in ("unary", "stream"):
+        try:
+            if call == "unary":
+                await ex.request_json(endpoint, "POST", "/v1/x", json_body={}, options=CallOptions(5.0, 2))
+            else:
+                [i async for i in ex.stream(endpoint, "/v1/x", json_body={}, options=CallOptions(5.0, 2))]
+            outcome.append("ok")
+        except LLMError as exc:
+            outcome.append(type(exc).__name__ + ": " + str(exc))
+        except BaseException as exc:
+            outcome.append("raw " + type(exc).__name__ + ": " + str(exc))
+    for f in hog:
+        f.close()
+    print(json.dumps(outcome))
+
+asyncio.run(main())
+"""
+
+
+def test_no_descriptor_left_is_a_typed_error(backend: str) -> None:
+    with ScriptedServer(json_reply(200, b'{"ok": true}')) as server:
+        done = subprocess.run([sys.executable, "-c", _NO_FD_SCRIPT, server.base_url, backend], capture_output=True,
+                              text=True, timeout=60, env=os.environ.copy())
+    assert done.returncode == 0, done.stderr[-2000:]
+    for outcome in json.loads(done.stdout.strip().splitlines()[-1]):
+        assert outcome.startswith("ResourceLimitError: Cannot open a connection to loopback"), outcome
+        assert "out of file descriptors" in outcome and "ulimit -n" in outcome
 
 
 # ----- 16.9: what came back is named ----------------------------------------------------------------------------
