@@ -261,3 +261,20 @@ def test_endpoint_and_options_from_config() -> None:
     options = CallOptions.from_config(LLMConfig(timeout=3, attempt_timeout=1, max_retries=4))
     assert (options.timeout_s, options.attempt_timeout_s, options.max_retries, options.first_attempt_s) == (3, 1, 4, 1)
     assert "sk-" not in repr(Endpoint("http://h", {"authorization": f"Bearer {KEY}"}))
+
+
+def test_a_sweep_against_a_keepalive_only_server_ends_at_the_deadline(monkeypatch: pytest.MonkeyPatch,
+                                                                       tmp_path: Any) -> None:
+    import llmkit.evals as ev
+    from tests.evals_helpers import PROMPTS, write_spec
+
+    with ScriptedServer(forever(b": keep-alive\n\n")) as server:
+        openai_llm(monkeypatch, server.base_url)  # points the openai backend at the server
+        spec = write_spec(tmp_path, models=["gpt-4.1"], configs=[{"label": "t", "timeout": 1}], prompts=PROMPTS[:3],
+                          repeats=1, scorers=["contains"])
+        started = time.monotonic()
+        result = ev.run(spec, progress=False)
+        elapsed = time.monotonic() - started
+    rows = result.load()
+    assert len(rows) == 3 and rows["error_type"].eq("LLMTimeoutError").all()
+    assert elapsed < 6.0
