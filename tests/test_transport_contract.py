@@ -213,3 +213,13 @@ def test_framer_every_split_of_every_mode() -> None:
                 framer = LineFramer(mode)
                 got = [*framer.feed(body[:i]), *framer.feed(body[i:j]), *framer.feed(body[j:]), *framer.close()]
                 assert got == items, (mode, i, j)
+
+
+def test_the_http_facade_keeps_the_names_other_modules_import() -> None:
+    from llmkit.api import http
+
+    names = {"Endpoint", "CallOptions", "ErrorClassifier", "executor", "parse_stream_json", "provider_message",
+             "parse_json_body", "map_http_error", "is_retryable", "retry_wait", "DEFAULT_TIMEOUT_S",
+             "DEFAULT_MAX_RETRIES", "parse_retry_after", "HTTPExecutor", "set_executor"}
+    assert names <= set(http.__all__) and all(hasattr(http, name) for name in names)
+    assert set(Endpoint.__dataclass_fields__) == {"base_url", "headers", "provider", "api_key_env", "verify_tls"}
