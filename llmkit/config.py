@@ -70,7 +70,11 @@ class LLMConfig(BaseModel):
     seed: int | None = Field(default=None, description="Sampling seed, where the model supports one")
     system_message: str | None = Field(default=None, description="System prompt for new conversations")
     pricing: PricingConfig | None = Field(default=None, description="Override the catalog price")
-    timeout: float | None = Field(default=None, gt=0, description="Seconds before a request is abandoned")
+    timeout: float | None = Field(default=None, gt=0,
+                                  description="Seconds the whole call may take, retries and their waits included")
+    attempt_timeout: float | None = Field(default=None, gt=0,
+                                          description="Seconds each try may take (within timeout), so a hung try "
+                                                      "leaves time for a retry")
     max_retries: int | None = Field(default=None, ge=0, le=20, description="Retries on 429/5xx/connection errors")
     extra_params: dict[str, Any] = Field(default_factory=dict, description="Model-specific parameters")
 

@@ -16,9 +16,10 @@
     │   ├── ModelNotFoundError        the server does not know the model (e.g. not pulled in Ollama)
     │   └── StreamError               a malformed chunk or an error event in the middle of a stream
     ├── BudgetExceededError           a sweep's cost cap would be exceeded
-    └── RunStoreError                 a run directory that cannot be read or written; `.path`
-        ├── RunLockedError            another process is writing this run directory; `.holder` says which
-        └── RunWriteError             a row or the manifest could not be written (disk full, quota); resumable
+    ├── RunStoreError                 a run directory that cannot be read or written; `.path`
+    │   ├── RunLockedError            another process is writing this run directory; `.holder` says which
+    │   └── RunWriteError             a row or the manifest could not be written (disk full, quota); resumable
+    └── ResourceLimitError            this process ran out of a local resource (file descriptors)
 
 Messages never contain API keys: `redact_secrets` scrubs every configured key from any text before it is
 put into an exception (see `llmkit.secrets`).
@@ -28,13 +29,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from llmkit.secrets import redact_secrets  # at import time: an error raised when no file can be opened still works
+
 
 class LLMError(Exception):
     """Base class of all llmkit errors."""
 
     def __init__(self, message: str, *, hint: str | None = None, partial_content: str | None = None) -> None:
-        from llmkit.secrets import redact_secrets
-
         self.message = redact_secrets(message)
         self.hint = redact_secrets(hint) if hint else None
         self.partial_content = redact_secrets(partial_content) if partial_content else partial_content
@@ -137,8 +138,6 @@ class ProviderError(LLMError):
 
     def __init__(self, message: str, *, status_code: int | None = None, provider_message: str | None = None,
                  hint: str | None = None, partial_content: str | None = None) -> None:
-        from llmkit.secrets import redact_secrets
-
         self.status_code = status_code
         self.provider_message = redact_secrets(provider_message) if provider_message else None
         super().__init__(message, hint=hint, partial_content=partial_content)
@@ -179,6 +178,11 @@ class RunWriteError(RunStoreError):
     run stays resumable."""
 
 
+class ResourceLimitError(LLMError):
+    """The process hit a local limit (e.g. too many open files): nothing the server did; retrying at once will not
+    help."""
+
+
 __all__ = [
     "AuthenticationError",
     "BudgetExceededError",
@@ -194,6 +198,7 @@ __all__ = [
     "ProviderUnavailableError",
     "QuotaExceededError",
     "RateLimitError",
+    "ResourceLimitError",
     "RunLockedError",
     "RunStoreError",
     "RunWriteError",

@@ -29,7 +29,6 @@ from llmkit.errors import AuthenticationError, ConfigurationError
 from llmkit.secrets import get_secret, watch_secret_variable
 
 if TYPE_CHECKING:
-    from llmkit.api.http import Endpoint
     from llmkit.models import LLMModel
 
 
@@ -72,6 +71,34 @@ def canonical_url(url: str) -> str:
 
 
 # ----- the Host ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where and how to reach one backend: base URL, auth headers, and how errors should name it."""
+
+    base_url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    provider: str = "provider"
+    api_key_env: str | None = None
+    verify_tls: bool | str = True  # True, False, or the path of a CA bundle (PEM) to verify against
+
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+    @property
+    def host(self) -> str:
+        """`host:port` as errors name it (no credentials)."""
+        parts = urlsplit(self.base_url)
+        name = parts.hostname or ""
+        name = f"[{name}]" if ":" in name else name
+        return f"{name}:{parts.port}" if parts.port else name
+
+    def __repr__(self) -> str:  # headers carry secrets: never show them
+        return f"Endpoint({self.base_url!r}, provider={self.provider!r})"
+
+
+
 @dataclass(frozen=True, slots=True)
 class KeyVar:
     """An environment variable that may hold the key, and how that key travels: `header: prefix + key`."""
@@ -198,8 +225,6 @@ class Host:
         return endpoint
 
     def _build_endpoint(self, who: str | None) -> Endpoint:
-        from llmkit.api.http import Endpoint
-
         missing = self.missing_key()
         if missing:
             raise AuthenticationError(f"No API key for {who or self.label}: {missing} is not set", env_var=missing)

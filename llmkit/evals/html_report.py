@@ -11,13 +11,22 @@ from __future__ import annotations
 
 import math
 from html import escape
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from llmkit.evals import fmt
 from llmkit.evals.columns import score_columns, summary_scorers
 
-if TYPE_CHECKING:
-    from llmkit.evals.report import Report
+
+class Report(Protocol):
+    """What the page reads of `llmkit.evals.report.Report` (a Protocol, so this module never imports that one,
+    which imports this)."""
+
+    run_dir: Path
+    summary: Any
+    comparison: Any
+    manifest: dict[str, Any]
+    cheapest: Any
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:1.5em 2em;color:#222;max-width:1400px}
