@@ -19,6 +19,7 @@
     ├── RunStoreError                 a run directory that cannot be read or written; `.path`
     │   ├── RunLockedError            another process is writing this run directory; `.holder` says which
     │   └── RunWriteError             a row or the manifest could not be written (disk full, quota); resumable
+    ├── ReportError                   a report or comparison cannot be made as asked (no rows, unknown baseline)
     └── ResourceLimitError            this process ran out of a local resource (file descriptors)
 
 Messages never contain API keys: `redact_secrets` scrubs every configured key from any text before it is
@@ -178,6 +179,11 @@ class RunWriteError(RunStoreError):
     run stays resumable."""
 
 
+class ReportError(LLMError):
+    """A report, comparison or gate that cannot be made as asked: a run without rows, a baseline or scorer the
+    run does not have, runs that share nothing to pair."""
+
+
 class ResourceLimitError(LLMError):
     """The process hit a local limit (e.g. too many open files): nothing the server did; retrying at once will not
     help."""
@@ -198,6 +204,7 @@ __all__ = [
     "ProviderUnavailableError",
     "QuotaExceededError",
     "RateLimitError",
+    "ReportError",
     "ResourceLimitError",
     "RunLockedError",
     "RunStoreError",

@@ -290,7 +290,8 @@ async def arun(spec: SpecSource | None = None, *, output: str | Path | None = No
             manifest = _manifest(run_id, plan_, spec_file, options, started, cache_option)
             _write_prompts(run_dir / PROMPTS_FILE, plan_)
         prior = latest_rows(run_dir) if resume is not None else {}
-        summary = RunSummary(run_id, str(run_dir), "running", plan_.total_rows)
+        summary = RunSummary(run_id, str(run_dir), "running", plan_.total_rows,
+                             exclude_errors=spec_file.spec.exclude_errors)
         for variant in plan_.variants:  # the summary table follows plan order
             summary.tallies[(variant.model.identifier, variant.label)] = Tally()
         finished = {k for k, r in prior.items() if not r.failed}

@@ -95,6 +95,7 @@ def add_commands(commands: Any) -> None:
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--report", action="store_true",
                      help="when the run completes, also write and print its report (as `report RUN_DIR`)")
+    _add_exclude_errors(run)
     _add_mlflow(run)
 
     report = commands.add_parser("report", help="summary, cost analysis, figures and a one-file report.html")
@@ -111,6 +112,8 @@ def add_commands(commands: Any) -> None:
     compare.add_argument("run_a", metavar="RUN_A")
     compare.add_argument("run_b", metavar="RUN_B")
     compare.add_argument("--csv", metavar="FILE", help="also write the comparison table as CSV")
+    compare.add_argument("--on", metavar="MODEL[/CONFIG]", help="compare only this model (× config)")
+    _add_exclude_errors(compare)
 
     models = commands.add_parser("models", help="list available models by runtime, with prices")
     models.add_argument("--runtime", type=str.lower,
@@ -127,6 +130,13 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-figures", action="store_true", help="skip the figures")
     parser.add_argument("--project", type=_positive, default=1_000_000, metavar="N",
                         help="project costs to N requests (default 1,000,000)")
+    _add_exclude_errors(parser)
+
+
+def _add_exclude_errors(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--exclude-errors", action="store_true", default=None,
+                        help="score means over successful calls only (default: an error row scores 0, "
+                             "or the spec's exclude_errors)")
 
 
 def _add_mlflow(parser: argparse.ArgumentParser) -> None:
@@ -146,11 +156,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def dispatch(args: argparse.Namespace, commands: Mapping[str, Callable[[argparse.Namespace], int]]) -> int:
     """Run one parsed command with the exit-code contract: usage errors 2, Ctrl-C 130, a closed pipe 0."""
-    from llmkit.errors import ConfigurationError, RunStoreError, RunWriteError
+    from llmkit.errors import ConfigurationError, ReportError, RunStoreError, RunWriteError
 
     try:
         return commands[args.command](args)
-    except (ConfigurationError, RunStoreError) as exc:
+    except (ConfigurationError, ReportError, RunStoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL if isinstance(exc, RunWriteError) else EXIT_USAGE
     except KeyboardInterrupt:
@@ -210,7 +220,7 @@ def _run(args: argparse.Namespace) -> int:
         report = None
         if args.report:
             print()
-            report = _print_report(result.run_dir)
+            report = _print_report(result.run_dir, exclude_errors=args.exclude_errors)
         else:
             print(f"report: llmkit report {result.run_dir}   (or: llmkit view {result.run_dir})")
         if args.mlflow is not None:
@@ -264,7 +274,7 @@ def _grid(rows: list[list[str]]) -> str:
 
 def _report(args: argparse.Namespace) -> int:
     report = _print_report(args.run_dir, baseline=args.baseline, out=args.out, figures=not args.no_figures,
-                           project=args.project)
+                           project=args.project, exclude_errors=args.exclude_errors)
     if args.mlflow is not None:
         _export_mlflow(args.run_dir, args.mlflow, report)
     return _gate(report.summary, args.fail_under)
@@ -272,14 +282,14 @@ def _report(args: argparse.Namespace) -> int:
 
 def _gate(summary: Any, thresholds: list[tuple[str, float]]) -> int:
     """--fail-under: EXIT_INTERNAL (1) with one line per model × config below a threshold."""
-    from llmkit.evals.spec import SpecError
+    from llmkit.errors import ReportError
 
     failures = []
     for name, minimum in thresholds:
         if f"{name}_mean" not in summary.columns:
             from llmkit.evals.columns import summary_scorers
 
-            raise SpecError(f"--fail-under {name}: no such scorer in this run; its scorers: "
+            raise ReportError(f"--fail-under {name}: no such scorer in this run; its scorers: "
                             f"{', '.join(summary_scorers(summary))}")
         for _, row in summary.iterrows():
             if not row[f"{name}_mean"] >= minimum:  # NaN (no score) fails too
@@ -291,10 +301,11 @@ def _gate(summary: Any, thresholds: list[tuple[str, float]]) -> int:
 
 
 def _print_report(run_dir: Any, *, baseline: str | None = None, out: str | None = None, figures: bool = True,
-                  project: int = 1_000_000) -> Any:
+                  project: int = 1_000_000, exclude_errors: bool | None = None) -> Any:
     from llmkit.evals.report import build_report
 
-    report = build_report(run_dir, baseline=baseline, out=out, figures=figures, project=project)
+    report = build_report(run_dir, baseline=baseline, out=out, figures=figures, project=project,
+                          exclude_errors=exclude_errors)
     print(report.text())
     return report
 
@@ -306,7 +317,7 @@ def _view(args: argparse.Namespace) -> int:
     from llmkit.evals.report import build_report
 
     report = build_report(args.run_dir, baseline=args.baseline, out=args.out, figures=not args.no_figures,
-                          project=args.project)
+                          project=args.project, exclude_errors=args.exclude_errors)
     page = report.out_dir / "report.html"
     print(f"report: {page}")
     if args.no_open:
@@ -323,8 +334,8 @@ def _view(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from llmkit.evals.compare_runs import compare_runs, format_comparison
 
-    table = compare_runs(args.run_a, args.run_b)
-    print(format_comparison(table, args.run_a, args.run_b))
+    table = compare_runs(args.run_a, args.run_b, on=args.on, exclude_errors=bool(args.exclude_errors))
+    print(format_comparison(table, args.run_a, args.run_b, bool(args.exclude_errors)))
     if args.csv:
         table.to_csv(args.csv, index=False)
         print(f"\nwritten: {args.csv}")

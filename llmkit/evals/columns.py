@@ -1,4 +1,6 @@
-"""Which columns hold scores: `score_<name>` in the rows, `<name>_mean/_ci_low/_ci_high` in a summary."""
+"""Which columns hold scores (`score_<name>` in the rows, `<name>_mean/_ci_low/_ci_high` in a summary), and the one
+rule every mean follows: a failed call is a failed answer (its scores count as 0) unless errors are excluded, which
+gives the conditional mean over successful calls."""
 
 from __future__ import annotations
 
@@ -14,3 +16,26 @@ def summary_scorers(summary: Any) -> list[str]:
     """Scorer names in a summary (columns `<name>_mean` with a `<name>_ci_low` beside them)."""
     return [c.removesuffix("_mean") for c in summary.columns
             if c.endswith("_mean") and f"{c.removesuffix('_mean')}_ci_low" in summary.columns]
+
+
+ERRORS_AS_ZERO = "error rows score 0 (a failed call is a failed answer; --exclude-errors for the mean over answers)"
+ERRORS_EXCLUDED = "error rows excluded: scores are conditional means over successful calls (--exclude-errors)"
+
+
+def score_rule(exclude_errors: bool) -> str:
+    """How the means were taken, for report headers and the `scores` column of summary.csv."""
+    return ERRORS_EXCLUDED if exclude_errors else ERRORS_AS_ZERO
+
+
+def scored(df: Any, exclude_errors: bool = False) -> Any:
+    """The rows that score means are taken over: error rows with every score 0 (default), or without the error
+    rows. A NaN score of an answered row (the scorer does not apply, e.g. no expected answer) stays NaN."""
+    failed = df["error_type"].notna()
+    if exclude_errors:
+        return df[~failed]
+    columns = score_columns(df)
+    if not columns or not failed.any():
+        return df
+    out = df.copy()
+    out.loc[failed, columns] = 0.0
+    return out

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from llmkit.evals import fmt
-from llmkit.evals.columns import score_columns, summary_scorers
+from llmkit.evals.columns import score_columns, score_rule, summary_scorers
 
 
 class Report(Protocol):
@@ -27,6 +27,7 @@ class Report(Protocol):
     comparison: Any
     manifest: dict[str, Any]
     cheapest: Any
+    exclude_errors: bool
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:1.5em 2em;color:#222;max-width:1400px}
@@ -87,7 +88,9 @@ def summary_table(s: Any) -> str:
 
 
 def _summary(report: Report) -> str:
-    return ("<h2 id='summary'>Summary per model × config</h2>" + summary_table(report.summary) +
+    rule = escape(score_rule(report.exclude_errors))
+    return (f"<h2 id='summary'>Summary per model × config</h2><p class='note'>Scores: {rule}.</p>"
+            + summary_table(report.summary) +
             "<p class='note'>Scores: mean over prompts (repeats averaged first) with a 95% bootstrap interval over "
             "prompts. Latency and TTFT over successful calls. Cost (charged) is what this run paid (response-cache "
             "hits are free); per 1,000 calls is at list price.</p>")

@@ -6,7 +6,9 @@ Definitions (README-ready):
   TTFT.
 - `cost_usd` is what the run was charged (cache hits cost 0); `cost_per_1k_usd` is what 1,000 successful calls
   cost at list price — cached rows counted at their would-have-been cost — the number for a budget request.
-- score means come with 95% bootstrap intervals over prompts (repeats averaged per prompt first).
+- score means come with 95% bootstrap intervals over prompts (repeats averaged per prompt first); an error row
+  scores 0 for every scorer (a failed call is a failed answer) unless `exclude_errors`, which gives the conditional
+  mean over successful calls — the header and summary.csv's `scores` column say which.
 - the baseline comparison pairs prompts both sides answered: score difference (other − baseline) with a 95%
   bootstrap interval, cost ratio (list cost per call) and latency ratio (median) against the baseline.
 - the cost analysis columns (cost_*_usd, cost_per_correct_*, projected_cost_usd) are defined in
@@ -20,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llmkit.errors import ReportError
 from llmkit.evals import fmt
-from llmkit.evals.columns import score_columns, summary_scorers
+from llmkit.evals.columns import score_columns, score_rule, scored, summary_scorers
 from llmkit.evals.costs import cheapest_meeting, row_costs, variant_costs
-from llmkit.evals.spec import SpecError
 from llmkit.evals.stats import bootstrap_mean_ci, percentile
 
 DEFAULT_PROJECTION = 1_000_000
@@ -38,9 +40,11 @@ def _per_prompt(df: Any, column: str) -> Any:
     return df.groupby("prompt_id", observed=True)[column].mean()
 
 
-def summarize(df: Any, manifest: Mapping[str, Any] | None = None, project: int = DEFAULT_PROJECTION) -> Any:
+def summarize(df: Any, manifest: Mapping[str, Any] | None = None, project: int = DEFAULT_PROJECTION,
+              exclude_errors: bool = False) -> Any:
     """One row per (model, config_label), in the order they appear in the run, with the cost analysis columns
-    (the split needs the model prices from `manifest`, run.json; without it the cost parts are unknown)."""
+    (the split needs the model prices from `manifest`, run.json; without it the cost parts are unknown). Score
+    means count error rows as 0 unless `exclude_errors` (see `llmkit.evals.columns.scored`)."""
     import pandas as pd
 
     records = []
@@ -64,8 +68,10 @@ def summarize(df: Any, manifest: Mapping[str, Any] | None = None, project: int =
             "cache_hits": int(group["cached"].sum()),
             "saved_cost_usd": float(group["saved_cost_usd"].sum(skipna=False)),
         }
+        record["scores"] = score_rule(exclude_errors)
+        graded = scored(group, exclude_errors)
         for column in scorers:
-            mean, low, high = bootstrap_mean_ci(_per_prompt(group, column))  # error rows as the runner scored them
+            mean, low, high = bootstrap_mean_ci(_per_prompt(graded, column))
             name = column.removeprefix("score_")
             record[f"{name}_mean"], record[f"{name}_ci_low"], record[f"{name}_ci_high"] = mean, low, high
         record.update(variant_costs(group, costs.loc[group.index], scorers, project))
@@ -78,33 +84,38 @@ def _select_baseline(df: Any, baseline: str) -> tuple[str, str]:
     rows = df[df["model"] == model]
     if rows.empty:
         models = ", ".join(dict.fromkeys(df["model"].tolist()))
-        raise SpecError(f"--baseline {baseline}: model {model!r} is not in this run; its models are: {models}")
+        raise ReportError(f"--baseline {baseline}: model {model!r} is not in this run; its models are: {models}")
     labels = list(dict.fromkeys(rows["config_label"].tolist()))
     if label and label not in labels:
-        raise SpecError(f"--baseline {baseline}: config {label!r} not run for {model}; its configs: "
+        raise ReportError(f"--baseline {baseline}: config {label!r} not run for {model}; its configs: "
                         f"{', '.join(labels)}")
     return model, label or labels[0]
 
 
-def compare(df: Any, baseline: str) -> Any:
+def compare(df: Any, baseline: str, exclude_errors: bool = False) -> Any:
     """Paired comparison of every model × config against the baseline (`MODEL` or `MODEL/CONFIG_LABEL`; a bare
-    model uses its first config)."""
+    model uses its first config). Scores follow the summary's rule (errors 0, or excluded); cost and latency
+    ratios use successful calls."""
     import pandas as pd
 
     base_model, base_label = _select_baseline(df, baseline)
+    graded = scored(df, exclude_errors)
     ok = df[df["error_type"].isna()]
     base = ok[(ok["model"] == base_model) & (ok["config_label"] == base_label)]
+    base_graded = graded[(graded["model"] == base_model) & (graded["config_label"] == base_label)]
     base_cost = float(_list_cost(base).mean()) if len(base) else float("nan")
     base_latency = percentile(base["latency_s"], 50)
     records = []
-    for (model, label), group in ok.groupby(["model", "config_label"], sort=False, observed=True):
+    for (model, label), every in df.groupby(["model", "config_label"], sort=False, observed=True):
         if model == base_model and label == base_label:
             continue
+        group = every[every["error_type"].isna()]
         record: dict[str, Any] = {"model": model, "config_label": label, "baseline": f"{base_model}/{base_label}"}
-        shared = sorted(set(group["prompt_id"]) & set(base["prompt_id"]))
+        mine = graded[(graded["model"] == model) & (graded["config_label"] == label)]
+        shared = sorted(set(mine["prompt_id"]) & set(base_graded["prompt_id"]))
         record["paired_prompts"] = len(shared)
         for column in score_columns(df):
-            diff = (_per_prompt(group, column) - _per_prompt(base, column)).reindex(shared)
+            diff = (_per_prompt(mine, column) - _per_prompt(base_graded, column)).reindex(shared)
             mean, low, high = bootstrap_mean_ci(diff)
             name = column.removeprefix("score_")
             record[f"{name}_diff"], record[f"{name}_diff_ci_low"], record[f"{name}_diff_ci_high"] = mean, low, high
@@ -125,6 +136,7 @@ class Report:
     files: list[Path] = field(default_factory=list)
     manifest: dict[str, Any] = field(default_factory=dict)
     cheapest: Any = None
+    exclude_errors: bool = False
 
     def text(self) -> str:
         """The terminal version: compact columns, scores as `mean [low, high]`."""
@@ -133,7 +145,7 @@ class Report:
         lines = [f"report: {self.manifest.get('run_id', self.run_dir.name)} ({status}), "
                  f"{int(s['n'].sum()) if len(s) else 0} rows"]
         if len(s):
-            lines.append(_terminal_table(s))
+            lines += [f"scores: {score_rule(self.exclude_errors)}", _terminal_table(s)]
         if self.comparison is not None and len(self.comparison):
             lines += ["", f"paired comparison vs {self.comparison['baseline'].iloc[0]} (diff = other - baseline, "
                           "95% bootstrap CI over prompts)", _terminal_comparison(self.comparison)]
@@ -147,12 +159,13 @@ class Report:
 
 def _terminal_table(s: Any) -> str:
     scores = summary_scorers(s)
-    header = ["model", "config", "n", "err", "lat_p50", "lat_p95", "ttft_p50", "out_tok", "cost",
+    header = ["model", "config", "n", "err", "err%", "lat_p50", "lat_p95", "ttft_p50", "out_tok", "cost",
               "per 1k calls", "cached", *scores]
     rows = [header]
     for _, r in s.iterrows():
         rows.append([str(r["model"]), str(r["config_label"]), str(r["n"]), str(r["errors"]),
-                     fmt.fixed(r["latency_p50_s"]), fmt.fixed(r["latency_p95_s"]), fmt.fixed(r["ttft_p50_s"], 4),
+                     fmt.pct(r["error_rate"]), fmt.fixed(r["latency_p50_s"]), fmt.fixed(r["latency_p95_s"]),
+                     fmt.fixed(r["ttft_p50_s"], 4),
                      fmt.fixed(r["output_tokens_mean"], 1), fmt.usd(r["total_cost_usd"]), fmt.usd(r["cost_per_1k_usd"]),
                      str(r["cache_hits"]),
                      *[fmt.ci(r[f"{k}_mean"], r[f"{k}_ci_low"], r[f"{k}_ci_high"]) for k in scores]])
@@ -195,7 +208,7 @@ def _terminal_cheapest(c: Any) -> str:
 
 
 def build_report(run_dir: str | Path, *, baseline: str | None = None, out: str | Path | None = None,
-                 figures: bool = True, project: int = DEFAULT_PROJECTION) -> Report:
+                 figures: bool = True, project: int = DEFAULT_PROJECTION, exclude_errors: bool | None = None) -> Report:
     """Summarise a run and write summary.csv, comparison.csv (with a baseline), cheapest.csv, PNG figures and a
     self-contained report.html (figures inline, every sample included)."""
     from llmkit.evals.html_report import render_html
@@ -205,17 +218,20 @@ def build_report(run_dir: str | Path, *, baseline: str | None = None, out: str |
     manifest = read_manifest(run_path)
     df = load(run_path)
     if df.empty:
-        raise SpecError(f"{run_path}: the run has no rows yet; finish it with "
+        raise ReportError(f"{run_path}: the run has no rows yet; finish it with "
                         f"llmkit run --resume {run_path}")
     out_dir = Path(out) if out is not None else run_path / "report"
     out_dir.mkdir(parents=True, exist_ok=True)
-    summary = summarize(df, manifest, project)
-    report = Report(run_path, out_dir, summary, manifest=manifest, cheapest=cheapest_meeting(summary))
+    if exclude_errors is None:  # the spec's choice, else errors count as failures
+        exclude_errors = bool((manifest.get("spec") or {}).get("exclude_errors", False))
+    summary = summarize(df, manifest, project, exclude_errors)
+    report = Report(run_path, out_dir, summary, manifest=manifest, cheapest=cheapest_meeting(summary),
+                    exclude_errors=exclude_errors)
     summary.to_csv(out_dir / "summary.csv", index=False)
     report.cheapest.to_csv(out_dir / "cheapest.csv", index=False)
     report.files += [out_dir / "summary.csv", out_dir / "cheapest.csv"]
     if baseline:
-        report.comparison = compare(df, baseline)
+        report.comparison = compare(df, baseline, exclude_errors)
         report.comparison.to_csv(out_dir / "comparison.csv", index=False)
         report.files.append(out_dir / "comparison.csv")
     svgs: dict[str, str] = {}

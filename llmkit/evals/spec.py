@@ -121,6 +121,7 @@ class EvalSpec(_Strict):
     cache: bool | str = False
     output: str = "runs"
     stream: bool = True
+    exclude_errors: bool = False  # score means over successful calls only (default: an error row scores 0)
 
     @field_validator("configs")
     @classmethod

@@ -26,7 +26,13 @@ class Tally:
     latency_n: int = 0
     output_tokens: int = 0
     score_sum: dict[str, float] = field(default_factory=dict)
-    score_n: dict[str, int] = field(default_factory=dict)
+    score_n: dict[str, int] = field(default_factory=dict)  # answered rows with a score
+    score_failed: dict[str, int] = field(default_factory=dict)  # error rows: a 0 unless errors are excluded
+
+    def score_mean(self, key: str, exclude_errors: bool = False) -> float | None:
+        """The mean of a score column under the report's rule (`llmkit.evals.columns.scored`)."""
+        n = self.score_n.get(key, 0) + (0 if exclude_errors else self.score_failed.get(key, 0))
+        return self.score_sum.get(key, 0.0) / n if n else None
 
     def add(self, row: Mapping[str, Any]) -> None:
         self.rows += 1
@@ -47,7 +53,9 @@ class Tally:
         for key, value in row.items():
             if not key.startswith("score_") or key == "score_error":
                 continue
-            if value is not None and value == value:  # not None, not NaN
+            if row.get("error_type"):
+                self.score_failed[key] = self.score_failed.get(key, 0) + 1
+            elif value is not None and value == value:  # not None, not NaN
                 self.score_sum[key] = self.score_sum.get(key, 0.0) + float(value)
                 self.score_n[key] = self.score_n.get(key, 0) + 1
 
@@ -63,6 +71,7 @@ class RunSummary:
     tallies: dict[tuple[str, str], Tally] = field(default_factory=dict)
     not_run: int = 0
     message: str | None = None
+    exclude_errors: bool = False  # the spec's rule for score means (default: an error row scores 0)
 
     def add(self, row: Mapping[str, Any]) -> None:
         self.tallies.setdefault((row["model"], row["config_label"]), Tally()).add(row)
@@ -98,13 +107,14 @@ class RunSummary:
 
     def table(self) -> str:
         """A fixed-width table: one line per model × config."""
-        score_keys = sorted({k for t in self.tallies.values() for k in t.score_n})
+        score_keys = sorted({k for t in self.tallies.values() for k in [*t.score_n, *t.score_failed]})
         header = ["model", "config", "rows", "errors", "cached", "mean_latency_s", "cost_usd",
                   *[k.removeprefix("score_") for k in score_keys]]
         lines = [header]
         for (model, label), t in self.tallies.items():
             latency = f"{t.latency_sum / t.latency_n:.3f}" if t.latency_n else "-"
-            scores = [f"{t.score_sum[k] / t.score_n[k]:.3f}" if t.score_n.get(k) else "-" for k in score_keys]
+            means = [t.score_mean(k, self.exclude_errors) for k in score_keys]
+            scores = ["-" if mean is None else f"{mean:.3f}" for mean in means]
             lines.append([model, label, str(t.rows), str(t.errors), str(t.cached), latency,
                           "unknown" if t.unpriced else f"{t.cost_usd:.6f}", *scores])
         widths = [max(len(r[i]) for r in lines) for i in range(len(header))]
@@ -123,5 +133,9 @@ class RunSummary:
         if self.message:
             parts.append(self.message)
         if self.tallies:
+            if any(t.score_n or t.score_failed for t in self.tallies.values()):
+                from llmkit.evals.columns import score_rule
+
+                parts.append(f"scores: {score_rule(self.exclude_errors)}")
             parts.append(self.table())
         return "\n".join(parts)

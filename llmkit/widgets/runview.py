@@ -95,7 +95,9 @@ class RunView(w.VBox):  # type: ignore[misc]
         run_id = self.manifest.get("run_id") or (str(df["run_id"].iloc[0]) if len(df) and "run_id" in df else "")
         self.header.value = (f"<b>{html.escape(str(run_id))}</b> · {len(df)} rows"
                              + (f" · {html.escape(str(status))}" if status else ""))
-        self.summary.value = (f"<div class='llmkit-rv'>{summary_table(summarize(df, self.manifest))}</div>"
+        rule = bool((self.manifest.get("spec") or {}).get("exclude_errors", False))  # the run's own rule
+        table = summary_table(summarize(df, self.manifest, exclude_errors=rule)) if len(df) else ""
+        self.summary.value = (f"<div class='llmkit-rv'>{table}</div>"
                               if len(df) else "<i>no rows yet — press Refresh while the run is going</i>")
         self._set_options(self.model, df["model"] if len(df) else [])
         self._set_options(self.config, df["config_label"] if len(df) else [])
