@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="print the plan and estimated cost; call nothing")
     run.add_argument("--resume", metavar="RUN_DIR", help="finish an earlier run (skips finished rows)")
     run.add_argument("--retry-errors", action="store_true", help="with --resume: re-run error rows too")
+    run.add_argument("--skip-unavailable", action="store_true", default=None,
+                     help="run without explicitly named models that cannot run (no key, unknown id); recorded, "
+                          "and the run ends 'completed with skips'")
     cache = run.add_mutually_exclusive_group()
     cache.add_argument("--cache", nargs="?", const=True, metavar="DIR",
                        help="cache responses (in DIR, or the default cache directory)")
@@ -153,6 +156,7 @@ def _run(args: argparse.Namespace) -> int:
         return await arun(args.spec, output=args.output, models=args.models, concurrency=args.concurrency,
                           max_cost_usd=args.max_cost, cache=_cache_arg(args), resume=args.resume,
                           retry_errors=args.retry_errors, progress=False if args.no_progress else None,
+                          skip_unavailable=args.skip_unavailable,
                           control=control, on_start=lambda d: print(f"run directory: {d}", flush=True))
 
     result = asyncio.run(main_async())
@@ -160,7 +164,7 @@ def _run(args: argparse.Namespace) -> int:
     for skipped in result.plan.skipped:
         print(f"skipped: {skipped.model} / {skipped.config_label}: {skipped.reason}")
     print(f"\nrows: {result.run_dir / 'rows.jsonl'}   load: llmkit.evals.load({str(result.run_dir)!r})")
-    if result.status == "completed":
+    if result.status.startswith("completed"):
         if args.report:
             print()
             return _print_report(result.run_dir)
