@@ -170,3 +170,22 @@ def test_python_scorers_are_imported_from_the_specs_directory(tmp_path: Path,
     monkeypatch.chdir(elsewhere)  # not the spec's directory, and not on sys.path
     df = ev.run(spec, progress=False).load()
     assert list(df["score_length"]) == [float(len(o)) for o in df["output"]]
+
+
+def test_the_example_trivia_spec_is_judged_and_grouped_by_metadata(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    result = ev.run(root / "evals" / "trivia.yaml", output=tmp_path / "runs", progress=False)
+    df = result.load()
+    assert result.status == "completed" and len(df) == 3 * 12 and df["score_error"].isna().all()
+    judged = df[df["model"] == "oracle:mock"].groupby("meta_category")["score_judge"].mean()
+    assert judged["geography"] == 1.0 and judged["history"] == 0.0
+    assert df["judge_explanation"].notna().all() and (df["judge_cost_usd"] > 0).all()
+    assert df.loc[df["model"] == "oracle:mock", "score_pairwise"].isna().all()
+    assert set(df.loc[df["model"] == "echo:mock", "score_pairwise"]) <= {0.0, 0.5}
+
+
+def test_a_judge_config_is_validated_before_the_run(tmp_path: Path) -> None:
+    bad = {"judge": {"model": "judge:mock", "rubric": "r", "config": {"temperature": 7}}}
+    with pytest.raises(SpecError, match=r"spec.yaml:\d+: scorers\[0\]: judge config: .*temperature"):
+        ev.run(write_spec(tmp_path, scorers=[bad]), progress=False)
+    assert not (tmp_path / "runs").exists()

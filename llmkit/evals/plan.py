@@ -312,4 +312,8 @@ def plan_scorers(spec_file: SpecFile) -> list[AnyScorer]:
         available = LLMFactory.availability(scorer.model)
         if not available:
             raise SpecError(f"{where}: judge model {scorer.model} cannot run: {available.reason}")
+        try:
+            LLMFactory.resolve(scorer.model, dict(scorer.config) or None)
+        except ConfigurationError as exc:
+            raise SpecError(f"{where}: judge config: {exc}") from None
     return scorers
