@@ -189,3 +189,29 @@ def test_a_judge_config_is_validated_before_the_run(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match=r"spec.yaml:\d+: scorers\[0\]: judge config: .*temperature"):
         ev.run(write_spec(tmp_path, scorers=[bad]), progress=False)
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_pairwise_pass_stopped_by_the_budget_is_finished_by_resume(tmp_path: Path) -> None:
+    pairwise = {"judge": {"model": "judge:mock", "rubric": "More correct", "pairwise": True}}
+    kwargs = {"models": ["oracle:mock", "echo:mock"], "configs": [{"label": "default"}], "repeats": 2,
+              "scorers": [pairwise]}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    full = ev.run(write_spec(tmp_path / "a", **kwargs), progress=False).load()
+    models, judges = Decimal(str(full["cost_usd"].sum())), Decimal(str(full["judge_cost_usd"].sum()))
+    cap = models + judges / 2
+    result = ev.run(write_spec(tmp_path / "b", max_cost_usd=str(cap), **kwargs), progress=False)
+    df = result.load()
+    echo = df[df["model"] == "echo:mock"]
+    assert result.status == "budget" and len(df) == 20  # every row ran; the pass stopped half way
+    assert 0 < echo["score_pairwise"].notna().sum() < 10
+    spent = Decimal(str(df["cost_usd"].sum())) + Decimal(str(df["judge_cost_usd"].sum()))
+    assert spent <= cap
+    tally = result.summary.tallies[("echo:mock", "default")]
+    assert tally.score_n["score_pairwise"] == echo["score_pairwise"].notna().sum()  # the summary has the pass
+    assert tally.judge_usd == sum(Decimal(str(c)) for c in echo["judge_cost_usd"].dropna())
+    resumed = ev.run(resume=result.run_dir, max_cost_usd=str(cap * 2), progress=False)
+    df = resumed.load()
+    assert resumed.status == "completed" and len(df) == 20 and resumed.summary.rows == 20
+    assert set(df.loc[df["model"] == "echo:mock", "score_pairwise"]) == {0.0}
+    assert abs(float(df["judge_cost_usd"].sum()) - float(judges)) < 1e-9  # each comparison was paid once

@@ -77,7 +77,7 @@ async def judge_pairwise(runner: SweepRunner, judges: list[JudgeScorer], run_dir
                 and f"{judge.name}: " not in (row.score_error or "")]
         await asyncio.gather(*(pass_.judge_row(row) for row in todo))
         if runner.stop_reason:
-            return
+            break
     _rebuild_summary(runner, run_dir)
 
 
