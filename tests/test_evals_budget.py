@@ -49,7 +49,7 @@ def gpt4o(openai_server: OpenAIChatServer, monkeypatch: pytest.MonkeyPatch) -> O
     return openai_server
 
 
-@pytest.mark.parametrize("concurrency", [1, 8])
+@pytest.mark.parametrize("concurrency", [1, 8, 32])
 def test_a_30_call_budget_on_gpt_4o_spends_most_of_it_and_never_a_call_more(
         tmp_path: Path, gpt4o: OpenAIChatServer, concurrency: int) -> None:
     prompts = _prompts(80)

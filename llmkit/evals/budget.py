@@ -6,7 +6,9 @@ models). That prior is an order of magnitude at best: a 7-token answer estimated
 budget stop after one call. So once rows of the same model × config exist, the estimate uses what they did: a
 high quantile (`QUANTILE`) of their output tokens, and the same quantile of their input tokens over the counted
 estimate (real tokenizers differ from llmkit's rule), priced with the variant's `effective_pricing`. The judge's
-cost per row is learned the same way. The dry run keeps the documented prior.
+cost per row is learned the same way. An estimate learned from few rows can be low, and rows in flight multiply
+that error, so a model × config starts slowly: no more rows in flight than it has finished rows (at least one),
+doubling as rows finish — the full concurrency after a handful of rows. The dry run keeps the documented prior.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class _Sorted:
 
 @dataclass
 class _Learned:
+    finished: int = 0
     output_tokens: _Sorted = field(default_factory=_Sorted)
     input_ratio: _Sorted = field(default_factory=_Sorted)
     judge_usd: _Sorted = field(default_factory=_Sorted)
@@ -57,15 +60,21 @@ class RowCostEstimator:
         self._judge_prior = judge_prior
 
     def observe(self, task: Task, row: EvalRow) -> None:
+        learned = self._learned.setdefault((task.variant.model.identifier, task.variant.label), _Learned())
+        learned.finished += 1
         if row.failed:
             return  # an error row bills nothing and says nothing about answer length
-        learned = self._learned.setdefault((task.variant.model.identifier, task.variant.label), _Learned())
         if row.output_tokens is not None:
             learned.output_tokens.add(float(row.output_tokens))
         if row.input_tokens is not None and task.input_tokens > 0:
             learned.input_ratio.add(row.input_tokens / task.input_tokens)
         if row.judge_cost_usd is not None:
             learned.judge_usd.add(float(row.judge_cost_usd))
+
+    def slots(self, task: Task) -> int:
+        """How many rows of the task's model × config may be in flight now (see the module docstring)."""
+        learned = self._learned.get((task.variant.model.identifier, task.variant.label))
+        return max(1, learned.finished if learned else 0)
 
     def estimate(self, task: Task) -> Decimal:
         """The next row's cost: the prior until rows of its model × config exist, then what they learned."""

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -83,6 +84,7 @@ class SweepRunner:
         self.inflight = Decimal(0)
         self.estimator = RowCostEstimator(judge_prior(options.judges) if options.max_cost_usd is not None else None)
         self._settled = asyncio.Event()  # set (and replaced) whenever a row in flight finishes
+        self._flying: Counter[tuple[str, str]] = Counter()  # rows in flight per model × config
         self.stop_reason: str | None = None
         self.stop_message: str | None = None
         self.failure: RunWriteError | None = None
@@ -137,13 +139,17 @@ class SweepRunner:
             if not done:
                 return
 
-    async def reserve(self, estimated: Callable[[], Decimal]) -> Decimal | None:
+    async def reserve(self, estimated: Callable[[], Decimal],
+                      admitted: Callable[[], bool] = lambda: True) -> Decimal | None:
         """The next call's estimate, counted as in flight until `settle`; None when the run stops (the budget is
-        reached, or a stop was asked for)."""
+        reached, or a stop was asked for). Under a cap, the call also waits until `admitted()`."""
         cap = self.options.max_cost_usd
         while not self.stop_reason:
             if cap is None:
                 return Decimal(0)
+            if not admitted():
+                await self._settled.wait()
+                continue
             estimate = estimated()
             if self.spent + estimate > cap:
                 self.request_stop("budget", f"budget: stopped scheduling at ${self.spent:.6f} spent of "
@@ -163,14 +169,18 @@ class SweepRunner:
 
     async def _guarded(self, task: Task) -> bool:
         await self._limiters.wait_rate(task.variant)
-        estimate = await self.reserve(lambda: self.estimator.estimate(task))
+        key = task.variant.model.identifier, task.variant.label
+        estimate = await self.reserve(lambda: self.estimator.estimate(task),
+                                      lambda: self._flying[key] < self.estimator.slots(task))
         if estimate is None:
             return False
+        self._flying[key] += 1
         try:
             row = await self.run_task(task)
             self.spent += billed(row)  # before the row leaves the in-flight estimate, so the cap never sees a gap
             self.estimator.observe(task, row)
         finally:
+            self._flying[key] -= 1
             self.settle(estimate)
         data = row.to_json()
         try:
