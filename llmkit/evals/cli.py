@@ -1,7 +1,8 @@
 """`python -m llmkit.evals {run,report,models}`.
 
-Exit codes: 0 the sweep completed (error rows are data, not a failure of the run); 2 usage or spec error
-(one actionable line on stderr), also when another process is writing the run directory; 3 stopped by the budget
+Exit codes: 0 the sweep completed (error rows are data, not a failure of the run; also `completed with skips`);
+2 usage or spec error (one actionable line on stderr), also when another process is writing the run directory
+and when a model named in the spec cannot run (no key, unknown id) without --skip-unavailable; 3 stopped by the budget
 cap (max_cost_usd) — the run directory is resumable; 130 interrupted (Ctrl-C) — resumable; 1 the run's files could
 not be written (disk full: the run is marked failed and is resumable) or an unexpected internal error.
 """

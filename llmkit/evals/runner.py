@@ -83,6 +83,9 @@ class SweepRunner:
         self.spent = spent
         self.inflight = Decimal(0)
         self.estimator = RowCostEstimator(judge_prior(options.judges) if options.max_cost_usd is not None else None)
+        self._plain, self._judges = options.plain_scorers, options.judges  # per row: computed once
+        self._labelled = sum(isinstance(s, JudgeScorer) for s in options.scorers) > 1
+        self._names = [s.name for s in options.scorers]
         self._settled = asyncio.Event()  # set (and replaced) whenever a row in flight finishes
         self._flying: Counter[tuple[str, str]] = Counter()  # rows in flight per model × config
         self.stop_reason: str | None = None
@@ -231,10 +234,9 @@ class SweepRunner:
         elapsed = time.perf_counter() - started
         row, values = self._row(task, started_at, elapsed, response, error)
         if values is not None:
-            labelled = sum(isinstance(s, JudgeScorer) for s in self.options.scorers) > 1
-            for judge in self.options.judges:
+            for judge in self._judges:
                 verdict = await judge.grade(values, self.options.cache)
-                apply_verdict(row, judge.name, verdict, labelled=labelled)
+                apply_verdict(row, judge.name, verdict, labelled=self._labelled)
         return row
 
     def _row(self, task: Task, started_at: datetime, elapsed: float, response: CompleteResponse | None,
@@ -247,8 +249,7 @@ class SweepRunner:
                       config=variant.config_json, prompt_id=prompt.id, prompt=prompt.prompt,
                       expected=_expected_text(prompt.expected), repeat=task.repeat, latency_s=elapsed,
                       started_at=started_at, metadata=dict(prompt.metadata))
-        scorers = self.options.plain_scorers
-        names = [s.name for s in self.options.scorers]
+        scorers, names = self._plain, self._names
         if response is not None and error is None:
             row.set_response(response)
             scores, row.score_error = score_row(scorers, response.content, prompt.expected, {
@@ -258,7 +259,7 @@ class SweepRunner:
             })
             row.scores = dict.fromkeys(names)
             row.scores.update({s.name: finite_or_none(scores[s.column]) for s in scorers})
-            return row, judge_values(row, prompt.system, prompt.metadata)
+            return row, judge_values(row, prompt.system, prompt.metadata) if self._judges else None
         failure = error if error is not None else RuntimeError("the stream ended without a final response")
         partial = getattr(failure, "partial_content", None)
         row.set_error(type(failure).__name__, redact_secrets(str(failure)) or type(failure).__name__,
