@@ -215,3 +215,10 @@ def test_a_pairwise_pass_stopped_by_the_budget_is_finished_by_resume(tmp_path: P
     assert resumed.status == "completed" and len(df) == 20 and resumed.summary.rows == 20
     assert set(df.loc[df["model"] == "echo:mock", "score_pairwise"]) == {0.0}
     assert abs(float(df["judge_cost_usd"].sum()) - float(judges)) < 1e-9  # each comparison was paid once
+
+
+def test_a_pairwise_baseline_outside_the_run_is_a_spec_error_before_any_call(tmp_path: Path) -> None:
+    judge = {"judge": {"model": "judge:mock", "rubric": "r", "pairwise": True, "baseline": "echo:mock/hot"}}
+    with pytest.raises(SpecError, match=r"baseline 'echo:mock/hot' is not a model × config of this run"):
+        ev.run(write_spec(tmp_path, scorers=[judge]), progress=False)
+    assert not (tmp_path / "runs").exists()

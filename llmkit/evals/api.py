@@ -27,6 +27,7 @@ from llmkit import settings
 from llmkit.errors import ConfigurationError, RunStoreError, RunWriteError
 from llmkit.evals.judge import JudgeScorer
 from llmkit.evals.limits import Limits
+from llmkit.evals.pairwise import baseline_of, judge_pairwise
 from llmkit.evals.plan import Plan, build_plan, describe_model, parse_cli_models, plan_scorers
 from llmkit.evals.prompts import load_prompt_file
 from llmkit.evals.runlock import RunLock
@@ -287,6 +288,9 @@ async def arun(spec: SpecSource | None = None, *, output: str | Path | None = No
             stream=spec_model.stream,
             progress=progress,
         )
+        pairwise = [s for s in options.scorers if isinstance(s, JudgeScorer) and s.pairwise]
+        for judge in pairwise:
+            baseline_of(judge, plan_)  # a baseline that is not in the run is a SpecError before any call
         started = datetime.now(timezone.utc).isoformat()
         if resume is None:
             _create_run_dir(run_dir)
@@ -326,10 +330,7 @@ async def arun(spec: SpecSource | None = None, *, output: str | Path | None = No
         ended = False
         try:
             summary = await runner.run()
-            pairwise = [s for s in options.scorers if isinstance(s, JudgeScorer) and s.pairwise]
             if pairwise and runner.stop_reason is None:
-                from llmkit.evals.pairwise import judge_pairwise
-
                 await judge_pairwise(runner, pairwise, run_dir)
             ended = True
         finally:

@@ -7,7 +7,8 @@
     #        or {file: qa.csv | hf: NAME, config, split, columns: {id: qid, prompt: question}, template, limit,
     #            shuffle} — see llmkit.evals.datasets
     repeats: 2
-    scorers: [contains, {regex: "\\\\bParis\\\\b"}, {python: "mypkg.scoring:judge"}]
+    scorers: [contains, {regex: "\\\\bParis\\\\b"}, {python: "mypkg.scoring:judge"},
+              {judge: {model: judge:mock, rubric: "Names the right city"}}]   # see llmkit.evals.judge
     concurrency: {default: 8, per_host: 2, per_model: {"gpt-4o": 4}}   # or just: 8
     rate_limits: {per_model: {"gpt-4o": 500}, per_host: {"localhost:11434": 60}}   # requests per minute
     max_cost_usd: 1.00
