@@ -222,3 +222,16 @@ def test_a_pairwise_baseline_outside_the_run_is_a_spec_error_before_any_call(tmp
     with pytest.raises(SpecError, match=r"baseline 'echo:mock/hot' is not a model × config of this run"):
         ev.run(write_spec(tmp_path, scorers=[judge]), progress=False)
     assert not (tmp_path / "runs").exists()
+
+
+def test_the_dry_run_estimates_the_judges_too(tmp_path: Path) -> None:
+    from llmkit.evals.cli import format_plan
+
+    spec = write_spec(tmp_path, models=["oracle:mock"], configs=[{"label": "default"}], repeats=1,
+                      scorers=[JUDGE], max_cost_usd="0.0001")
+    plan = ev.dry_run(spec)
+    actual = ev.run(write_spec(tmp_path, models=["oracle:mock"], configs=[{"label": "default"}], repeats=1,
+                               scorers=[JUDGE]), progress=False).load()["judge_cost_usd"].sum()
+    assert 0.5 * actual < float(plan.judge_usd) < 2 * actual  # a prior, within a factor of two here
+    text = format_plan(plan)
+    assert f"judges: about ${plan.judge_usd:.6f} more" in text and "the estimate is OVER the cap" in text

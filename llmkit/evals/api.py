@@ -25,6 +25,7 @@ from typing import Any
 
 from llmkit import settings
 from llmkit.errors import ConfigurationError, RunStoreError, RunWriteError
+from llmkit.evals.budget import judge_prior
 from llmkit.evals.judge import JudgeScorer
 from llmkit.evals.limits import Limits
 from llmkit.evals.pairwise import baseline_of, judge_pairwise
@@ -108,12 +109,17 @@ def _as_spec_file(spec: SpecSource) -> SpecFile:
 
 
 def dry_run(spec: SpecSource, *, models: Sequence[str] | None = None) -> Plan:
-    """The dry run: models, configs (skipped ones with reasons), rows and estimated tokens/cost; calls nothing."""
+    """The dry run: models, configs (skipped ones with reasons), rows and estimated tokens/cost, and the judges'
+    estimated cost (`Plan.judge_usd`, from the same priors); calls nothing."""
     from llmkit.factory import LLMFactory
 
     spec_file = _as_spec_file(spec)
     LLMFactory.ensure_initialized()
-    return build_plan(spec_file, models=parse_cli_models(models) if models else None, estimate_unavailable=True)
+    plan_ = build_plan(spec_file, models=parse_cli_models(models) if models else None, estimate_unavailable=True)
+    prior = judge_prior([s for s in plan_scorers(spec_file) if isinstance(s, JudgeScorer) and not s.pairwise])
+    if prior is not None:
+        plan_.judge_usd = sum((prior(task) for task in plan_.tasks()), Decimal(0))
+    return plan_
 
 
 def _limits(spec_file: SpecFile, concurrency: int | None) -> Limits:

@@ -194,8 +194,10 @@ def format_plan(p: Any) -> str:
     table.append(["total", "", str(total.rows), str(total.input_tokens), str(total.output_tokens),
                   f"{total.cost_usd:.6f}", ""])
     lines.append(_grid(table))
+    if p.judge_usd:
+        lines.append(f"judges: about ${p.judge_usd:.6f} more (the judge model's price on the same priors)")
     if spec.max_cost_usd is not None:
-        verdict = "within" if total.cost_usd <= spec.max_cost_usd else "OVER"
+        verdict = "within" if total.cost_usd + p.judge_usd <= spec.max_cost_usd else "OVER"
         lines.append(f"max_cost_usd: ${spec.max_cost_usd} — the estimate is {verdict} the cap")
     for s in p.skipped:
         lines.append(f"skipped: {s.model} / {s.config_label}: {s.reason}")

@@ -88,6 +88,7 @@ class Plan:
     prompts: list[PromptRow]
     repeats: int
     notes: list[str] = field(default_factory=list)
+    judge_usd: Decimal = Decimal(0)  # dry runs: the judges' estimated cost (pairwise judges not included)
     _costs: dict[tuple[int, int], tuple[int, int, Decimal]] = field(default_factory=dict, repr=False)
 
     @property
