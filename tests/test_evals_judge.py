@@ -235,3 +235,20 @@ def test_the_dry_run_estimates_the_judges_too(tmp_path: Path) -> None:
     assert 0.5 * actual < float(plan.judge_usd) < 2 * actual  # a prior, within a factor of two here
     text = format_plan(plan)
     assert f"judges: about ${plan.judge_usd:.6f} more" in text and "the estimate is OVER the cap" in text
+
+
+def test_a_spec_module_never_shadows_another_module_of_its_name(tmp_path: Path) -> None:
+    (tmp_path / "json.py").write_text("def f(output):\n    return 0.25\n", "utf-8")
+    df = ev.run(write_spec(tmp_path, models=["oracle:mock"], configs=[{"label": "default"}], repeats=1,
+                           scorers=[{"python": "json:f"}]), progress=False).load()
+    assert (df["score_f"] == 0.25).all()  # the spec's own json.py ...
+    import json
+
+    assert json.loads("[1]") == [1]  # ... and the standard library's json is untouched
+    for name, value in (("one", 1), ("two", 2)):  # two studies, each with its own scoring.py
+        study = tmp_path / name
+        study.mkdir()
+        (study / "scoring.py").write_text(f"def s(output):\n    return {value}\n", "utf-8")
+        df = ev.run(write_spec(study, models=["oracle:mock"], configs=[{"label": "default"}], repeats=1,
+                               scorers=[{"python": "scoring:s"}]), progress=False).load()
+        assert (df["score_s"] == value).all()

@@ -20,7 +20,9 @@ row's `score_error` column; the sweep goes on. Error rows (the model call failed
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import importlib.util
 import inspect
 import json
 import math
@@ -135,21 +137,43 @@ def _json_valid(output: str, expected: Any, row: Mapping[str, Any]) -> float:
 
 
 def _import(module_name: str, base: Path | None) -> Any:
-    """The module, from `base` (the spec's directory) when it is there, else from the usual sys.path."""
+    """The module, from `base` (the spec's directory) when it is there, else from the usual sys.path. A single
+    file there (`scoring.py`) is loaded under a private name keyed by its path, so two studies may each have a
+    `scoring.py` and neither shadows a module of the same name that other code uses."""
     top = module_name.split(".")[0]
-    local = base is not None and ((base / f"{top}.py").is_file() or (base / top / "__init__.py").is_file())
-    if not local or base is None:
+    if base is not None and "." not in module_name and (base / f"{top}.py").is_file():
+        return _load_file((base / f"{top}.py").resolve())
+    if base is None or not (base / top / "__init__.py").is_file():
         return importlib.import_module(module_name)
-    root = str(base.resolve())
+    root = str(base.resolve())  # a package in the spec's directory: imported by its own name
     cached = sys.modules.get(top)
-    if cached is not None and not str(getattr(cached, "__file__", "") or "").startswith(root):
-        for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
-            del sys.modules[name]  # a same-named module from elsewhere: the spec's own one wins
+    where = str(getattr(cached, "__file__", "") or "") if cached is not None else root
+    if not where.startswith(root):  # never swap a module other code already uses
+        raise ImportError(f"a module named {top!r} is already imported from {where or 'a built-in'}; rename "
+                          f"{base / top}")
     sys.path.insert(0, root)
     try:
         return importlib.import_module(module_name)
     finally:
         sys.path.remove(root)
+
+
+def _load_file(path: Path) -> Any:
+    name = f"_llmkit_scorer_{hashlib.sha256(str(path).encode()).hexdigest()[:12]}_{path.stem}"
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
 
 
 def _python(target: str, base: Path | None = None) -> tuple[str, ScoreFn]:
