@@ -10,6 +10,10 @@ Models (identifier `<name>:mock`, prices illustrative, not real):
   `[fail:timeout]`, `[fail:context_length]`, `[fail:auth]` or `[fail:midstream]`, or
   extra_params `{"fail": "<kind>"}`, or `{"fail_rate": 0.3}` (chosen by a hash of the prompt, so
   deterministic) raises the matching llmkit error; otherwise it answers like oracle.
+- `judge:mock` grades like a model-graded scorer's judge (`llmkit.evals.judge`): it reads the prompt's
+  `[BEGIN EXPECTED]` / `[BEGIN ANSWER]` (or `ANSWER A` / `ANSWER B`) sections and replies with the asked-for JSON:
+  score 1 when the expected answer (or one of a JSON list of them) appears in the answer, else 0, with an
+  explanation; pairwise, the answer that contains it wins. Without an answer section it says it cannot grade.
 Tokens are counted with `llmkit.tokens` (documented rule); max_tokens truncates (finish_reason "length"; MOCK's
 own words are the normalised ones, so `finish_reason_raw` repeats them);
 extra_params `latency_ms` adds a simulated delay.
@@ -20,6 +24,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import hashlib
+import json
 import operator
 import re
 from collections.abc import AsyncIterator, Callable
@@ -117,6 +122,8 @@ class MockLLM(BaseLLM):
                 "token context window"
             )
         behaviour = self.model.metadata.get("behaviour", "oracle")
+        if behaviour == "judge":
+            return _Reply(judge_reply(prompt), None, input_tokens)
         if behaviour == "echo":
             images = f" [{len(last.images)} image(s)]" if last and last.images else ""
             return _Reply(f"Echo: {_FAIL_TAG.sub('', prompt).strip()}{images}", None, input_tokens)
@@ -126,7 +133,10 @@ class MockLLM(BaseLLM):
     @classmethod
     def estimate_output_tokens(cls, model: LLMModel, config: LLMConfig, prompt: str) -> int:
         """The output tokens this model bills for a prompt: exact, failures aside (overrides BaseLLM's guess)."""
-        if model.metadata.get("behaviour", "oracle") == "echo":
+        behaviour = model.metadata.get("behaviour", "oracle")
+        if behaviour == "judge":
+            content, reasoning = judge_reply(prompt), None
+        elif behaviour == "echo":
             content, reasoning = f"Echo: {_FAIL_TAG.sub('', prompt).strip()}", None
         else:
             content, reasoning = oracle_answer(prompt), _reasoning(model, config, prompt)
@@ -216,6 +226,38 @@ def oracle_answer(prompt: str) -> str:
     return "I don't know."
 
 
+_SECTION = re.compile(r"\[BEGIN ([A-Z ]+)\]\n?(.*?)\n?\[END \1\]", re.DOTALL)
+
+
+def judge_reply(prompt: str) -> str:
+    """MOCK's verdict on a judge prompt (see the module docstring): deterministic, in the asked-for JSON."""
+    sections = {m.group(1): m.group(2).strip() for m in _SECTION.finditer(prompt)}
+    expected = sections.get("EXPECTED")
+    if "ANSWER A" in sections and "ANSWER B" in sections:
+        if expected is None:
+            return json.dumps({"winner": "tie", "explanation": "No expected answer to tell the two apart."})
+        a, b = _mentions(sections["ANSWER A"], expected), _mentions(sections["ANSWER B"], expected)
+        winner = "A" if a and not b else "B" if b and not a else "tie"
+        who = f"Only {winner}" if winner in "AB" else ("Both" if a else "Neither")
+        return json.dumps({"winner": winner, "explanation": f"{who} gives the expected answer."})
+    if "ANSWER" not in sections:
+        return "I cannot grade this: the prompt has no [BEGIN ANSWER] ... [END ANSWER] section."
+    if expected is None:
+        return json.dumps({"score": 0.5, "explanation": "No expected answer was given, so correctness is unknown."})
+    hit = _mentions(sections["ANSWER"], expected)
+    verb = "contains" if hit else "does not contain"
+    return json.dumps({"score": int(hit), "explanation": f"The answer {verb} the expected answer {expected!r}."})
+
+
+def _mentions(answer: str, expected: str) -> bool:
+    try:
+        wanted = json.loads(expected)
+    except ValueError:
+        wanted = expected
+    options = [str(w) for w in wanted] if isinstance(wanted, list) else [expected]
+    return any(o.strip().casefold() in answer.casefold() for o in options if o.strip())
+
+
 def _reasoning(model: LLMModel, config: LLMConfig, prompt: str) -> str | None:
     control = model.metadata.get("reasoning_control")
     if not control:
@@ -273,6 +315,8 @@ def mock_models() -> list[LLMModel]:
                     capabilities=frozenset({"vision"})),
         _mock_model("oracle", "oracle", "Oracle (MOCK): arithmetic and capitals", (0.50, 1.50), sampling),
         _mock_model("flaky", "flaky", "Flaky (MOCK): fails on demand", (0.20, 0.80), sampling),
+        _mock_model("judge", "judge", "Judge (MOCK): grades answers against the expected one", (0.30, 1.20),
+                    sampling),
     ]
     for suffix, control, facts, takes_sampling in reasoners:
         params = dict(sampling if takes_sampling else no_sampling)

@@ -25,12 +25,14 @@ from typing import Any
 
 from llmkit import settings
 from llmkit.errors import ConfigurationError, RunStoreError, RunWriteError
+from llmkit.evals.budget import judge_prior
+from llmkit.evals.judge import JudgeScorer
 from llmkit.evals.limits import Limits
-from llmkit.evals.plan import Plan, build_plan, describe_model, parse_cli_models
+from llmkit.evals.pairwise import baseline_of, judge_pairwise
+from llmkit.evals.plan import Plan, build_plan, describe_model, parse_cli_models, plan_scorers
 from llmkit.evals.prompts import load_prompt_file
 from llmkit.evals.runlock import RunLock
-from llmkit.evals.runner import RunOptions, SweepRunner
-from llmkit.evals.scorers import parse_scorer, unique_scorers
+from llmkit.evals.runner import RunOptions, SweepRunner, billed
 from llmkit.evals.spec import SpecError, SpecFile, load_spec, parse_spec
 from llmkit.evals.store import (
     MANIFEST_FILE,
@@ -45,6 +47,7 @@ from llmkit.evals.store import (
 from llmkit.evals.summary import RunSummary, Tally
 
 SpecSource = str | Path | Mapping[str, Any] | SpecFile
+COMPLETED_WITH_SKIPS = "completed with skips"  # the status of a run that ran without an unavailable model
 logger = logging.getLogger("llmkit.evals")
 _ENV_PREFIXES = ("OPENAI_", "ANTHROPIC_", "GEMINI_", "GOOGLE_", "MISTRAL_", "DEEPSEEK_", "ZHIPU_", "ZAI_",
                  "OLLAMA_", "LMSTUDIO_", "LM_API", "AUTOBYTEUS_", "LLMKIT_")
@@ -106,12 +109,17 @@ def _as_spec_file(spec: SpecSource) -> SpecFile:
 
 
 def dry_run(spec: SpecSource, *, models: Sequence[str] | None = None) -> Plan:
-    """The dry run: models, configs (skipped ones with reasons), rows and estimated tokens/cost; calls nothing."""
+    """The dry run: models, configs (skipped ones with reasons), rows and estimated tokens/cost, and the judges'
+    estimated cost (`Plan.judge_usd`, from the same priors); calls nothing."""
     from llmkit.factory import LLMFactory
 
     spec_file = _as_spec_file(spec)
     LLMFactory.ensure_initialized()
-    return build_plan(spec_file, models=parse_cli_models(models) if models else None, estimate_unavailable=True)
+    plan_ = build_plan(spec_file, models=parse_cli_models(models) if models else None, estimate_unavailable=True)
+    prior = judge_prior([s for s in plan_scorers(spec_file) if isinstance(s, JudgeScorer) and not s.pairwise])
+    if prior is not None:
+        plan_.judge_usd = sum((prior(task) for task in plan_.tasks()), Decimal(0))
+    return plan_
 
 
 def _limits(spec_file: SpecFile, concurrency: int | None) -> Limits:
@@ -172,8 +180,8 @@ def _manifest(run_id: str, plan_: Plan, spec_file: SpecFile, options: RunOptions
         "models": [describe_model(m) for m in plan_.models],
         "variants": [{"model": v.model.identifier, "config_label": v.label, "config": v.config_json,
                       "host": v.host_key} for v in plan_.variants],
-        "skipped_configs": [{"model": s.model, "config_label": s.config_label, "reason": s.reason}
-                            for s in plan_.skipped],
+        "skipped_configs": [{"model": s.model, "config_label": s.config_label, "reason": s.reason,
+                             "unavailable": s.unavailable} for s in plan_.skipped],
         "notes": plan_.notes,
         "prompts": len(plan_.prompts),
         "repeats": plan_.repeats,
@@ -221,23 +229,27 @@ def _create_run_dir(run_dir: Path) -> None:
                             hint="choose another --output directory") from None
 
 
-def _resumed_plan(run_dir: Path, manifest: Mapping[str, Any]) -> tuple[SpecFile, Plan]:
+def _resumed_plan(run_dir: Path, manifest: Mapping[str, Any], skip_unavailable: bool | None) -> tuple[SpecFile, Plan]:
     """The spec and plan of a run as it was started (its own copy of the prompts, its models)."""
     spec_data = dict(manifest["spec"])
     spec_data["prompts"] = str((run_dir / PROMPTS_FILE).resolve())
     spec_file = parse_spec(spec_data, Path(manifest.get("spec_path") or run_dir / MANIFEST_FILE))
     spec_file.prompts = load_prompt_file(run_dir / PROMPTS_FILE)
-    return spec_file, build_plan(spec_file, model_ids=[m["id"] for m in manifest["models"]])
+    return spec_file, build_plan(spec_file, model_ids=[m["id"] for m in manifest["models"]],
+                                 skip_unavailable=skip_unavailable)
+
 
 
 async def arun(spec: SpecSource | None = None, *, output: str | Path | None = None,
                models: Sequence[str] | None = None, concurrency: int | None = None,
                max_cost_usd: float | Decimal | str | None = None, cache: Any = None,
                resume: str | Path | None = None, retry_errors: bool = False, progress: bool | None = False,
-               control: RunControl | None = None,
+               skip_unavailable: bool | None = None, control: RunControl | None = None,
                on_start: Callable[[Path], object] | None = None) -> RunResult:
     """Run a sweep (or `resume` one) and return its RunResult. `cache`: None = the spec's setting, False = off,
-    True / a directory = on. See `run` for the sync version.
+    True / a directory = on. `skip_unavailable`: None = the spec's setting; True runs without explicitly named
+    models that cannot run (the run then ends `completed with skips`), False stops with a SpecError naming what
+    to set. See `run` for the sync version.
 
     Only one process writes a run directory at a time (RunLockedError names the other one). A run whose rows
     cannot be written (disk full) is marked `failed` in run.json and RunWriteError is raised; it stays
@@ -254,13 +266,14 @@ async def arun(spec: SpecSource | None = None, *, output: str | Path | None = No
             lock = RunLock(run_dir)
             lock.acquire()
             manifest = read_manifest(run_dir)  # as the last writer left it
-            spec_file, plan_ = _resumed_plan(run_dir, manifest)
+            spec_file, plan_ = _resumed_plan(run_dir, manifest, skip_unavailable)
             run_id = str(manifest["run_id"])
         else:
             if spec is None:
                 raise SpecError("run: give a spec file (e.g. evals/quickstart.yaml) or --resume RUN_DIR")
             spec_file = _as_spec_file(spec)
-            plan_ = build_plan(spec_file, models=parse_cli_models(models) if models else None)
+            plan_ = build_plan(spec_file, models=parse_cli_models(models) if models else None,
+                               skip_unavailable=skip_unavailable)
             run_id = _new_run_id(spec_file.spec.name)
             run_dir = Path(output if output is not None else spec_file.spec.output) / run_id
             manifest = {}
@@ -277,10 +290,13 @@ async def arun(spec: SpecSource | None = None, *, output: str | Path | None = No
             limits=_limits(spec_file, concurrency),
             max_cost_usd=None if cap is None else Decimal(str(cap)),
             cache=_cache_extension(cache_option),
-            scorers=unique_scorers([parse_scorer(s) for s in spec_model.scorers]),
+            scorers=plan_scorers(spec_file),
             stream=spec_model.stream,
             progress=progress,
         )
+        pairwise = [s for s in options.scorers if isinstance(s, JudgeScorer) and s.pairwise]
+        for judge in pairwise:
+            baseline_of(judge, plan_)  # a baseline that is not in the run is a SpecError before any call
         started = datetime.now(timezone.utc).isoformat()
         if resume is None:
             _create_run_dir(run_dir)
@@ -300,7 +316,7 @@ async def arun(spec: SpecSource | None = None, *, output: str | Path | None = No
                    if task.key not in finished and (task.key in retried or task.key not in prior)]
         spent = Decimal(0)
         for k, row in prior.items():
-            spent += row.cost_usd or 0
+            spent += billed(row)
             if k not in retried:
                 summary.add(row.to_json())
         if resume is not None:
@@ -321,6 +337,8 @@ async def arun(spec: SpecSource | None = None, *, output: str | Path | None = No
         ended = False
         try:
             summary = await runner.run()
+            if pairwise and runner.stop_reason is None:
+                await judge_pairwise(runner, pairwise, run_dir)
             ended = True
         finally:
             failure = _finish(run_dir, manifest, runner, writer, ended)
@@ -350,6 +368,8 @@ def _finish(run_dir: Path, manifest: dict[str, Any], runner: SweepRunner, writer
         failure = failure or exc
     _flush_cache(runner.options.cache)
     status = "failed" if failure is not None else runner.stop_reason or ("completed" if ended else "interrupted")
+    if status == "completed" and any(s.unavailable for s in runner.plan.skipped):
+        status = COMPLETED_WITH_SKIPS
     manifest["status"] = runner.summary.status = status
     if failure is not None:
         manifest["error"] = runner.summary.message = failure.message

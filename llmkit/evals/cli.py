@@ -1,7 +1,8 @@
 """`python -m llmkit.evals {run,report,models}`.
 
-Exit codes: 0 the sweep completed (error rows are data, not a failure of the run); 2 usage or spec error
-(one actionable line on stderr), also when another process is writing the run directory; 3 stopped by the budget
+Exit codes: 0 the sweep completed (error rows are data, not a failure of the run; also `completed with skips`);
+2 usage or spec error (one actionable line on stderr), also when another process is writing the run directory
+and when a model named in the spec cannot run (no key, unknown id) without --skip-unavailable; 3 stopped by the budget
 cap (max_cost_usd) — the run directory is resumable; 130 interrupted (Ctrl-C) — resumable; 1 the run's files could
 not be written (disk full: the run is marked failed and is resumable) or an unexpected internal error.
 """
@@ -88,6 +89,9 @@ def add_commands(commands: Any) -> None:
     run.add_argument("--dry-run", action="store_true", help="print the plan and estimated cost; call nothing")
     run.add_argument("--resume", metavar="RUN_DIR", help="finish an earlier run (skips finished rows)")
     run.add_argument("--retry-errors", action="store_true", help="with --resume: re-run error rows too")
+    run.add_argument("--skip-unavailable", action="store_true", default=None,
+                     help="run without explicitly named models that cannot run (no key, unknown id); recorded, "
+                          "and the run ends 'completed with skips'")
     cache = run.add_mutually_exclusive_group()
     cache.add_argument("--cache", nargs="?", const=True, metavar="DIR",
                        help="cache responses (in DIR, or the default cache directory)")
@@ -209,6 +213,7 @@ def _run(args: argparse.Namespace) -> int:
         return await arun(args.spec, output=args.output, models=args.models, concurrency=args.concurrency,
                           max_cost_usd=args.max_cost, cache=_cache_arg(args), resume=args.resume,
                           retry_errors=args.retry_errors, progress=False if args.no_progress else None,
+                          skip_unavailable=args.skip_unavailable,
                           control=control, on_start=lambda d: print(f"run directory: {d}", flush=True))
 
     result = asyncio.run(main_async())
@@ -216,7 +221,7 @@ def _run(args: argparse.Namespace) -> int:
     for skipped in result.plan.skipped:
         print(f"skipped: {skipped.model} / {skipped.config_label}: {skipped.reason}")
     print(f"\nrows: {result.run_dir / 'rows.jsonl'}   load: llmkit.evals.load({str(result.run_dir)!r})")
-    if result.status == "completed":
+    if result.status.startswith("completed"):
         report = None
         if args.report:
             print()
@@ -258,8 +263,10 @@ def format_plan(p: Any) -> str:
     table.append(["total", "", str(total.rows), str(total.input_tokens), str(total.output_tokens),
                   f"{total.cost_usd:.6f}", ""])
     lines.append(_grid(table))
+    if p.judge_usd:
+        lines.append(f"judges: about ${p.judge_usd:.6f} more (the judge model's price on the same priors)")
     if spec.max_cost_usd is not None:
-        verdict = "within" if total.cost_usd <= spec.max_cost_usd else "OVER"
+        verdict = "within" if total.cost_usd + p.judge_usd <= spec.max_cost_usd else "OVER"
         lines.append(f"max_cost_usd: ${spec.max_cost_usd} — the estimate is {verdict} the cap")
     for s in p.skipped:
         lines.append(f"skipped: {s.model} / {s.config_label}: {s.reason}")

@@ -25,8 +25,10 @@ from llmkit.base import BaseLLM
 from llmkit.billing import effective_pricing
 from llmkit.config import LLMConfig
 from llmkit.errors import ConfigurationError, ConfigValidationError, InvalidIdentifierError, UnknownModelError
+from llmkit.evals.judge import JudgeScorer
 from llmkit.evals.prompts import PromptRow
 from llmkit.evals.row import RowKey
+from llmkit.evals.scorers import AnyScorer, parse_scorer, unique_scorers
 from llmkit.evals.spec import ModelSelector, SpecError, SpecFile
 from llmkit.factory import LLMFactory, ResolvedConfig
 from llmkit.models import LLMModel
@@ -51,6 +53,7 @@ class Skipped:
     model: str
     config_label: str
     reason: str
+    unavailable: bool = False  # a model that could not run at all (a run with one says `completed with skips`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,7 @@ class Task:
     prompt: PromptRow
     repeat: int
     estimate_usd: Decimal
+    input_tokens: int = 0  # the counted estimate (0 without estimates): the budget learns its ratio to real usage
 
     @property
     def key(self) -> RowKey:
@@ -84,6 +88,7 @@ class Plan:
     prompts: list[PromptRow]
     repeats: int
     notes: list[str] = field(default_factory=list)
+    judge_usd: Decimal = Decimal(0)  # dry runs: the judges' estimated cost (pairwise judges not included)
     _costs: dict[tuple[int, int], tuple[int, int, Decimal]] = field(default_factory=dict, repr=False)
 
     @property
@@ -102,11 +107,12 @@ class Plan:
         """Rows in run order: repeat, then prompt, then model×config — so a stopped run has whole prompts
         across all models (usable for paired comparisons) rather than whole models. Without `estimates`
         (no budget cap) every task's estimate is 0, which saves the estimating work."""
-        zero = Decimal(0)
+        none = (0, 0, Decimal(0))
         for repeat in range(self.repeats):
             for p, prompt in enumerate(self.prompts):
                 for v, variant in enumerate(self.variants):
-                    yield Task(variant, prompt, repeat, self.estimate_for(v, p)[2] if estimates else zero)
+                    tokens_in, _, cost = self.estimate_for(v, p) if estimates else none
+                    yield Task(variant, prompt, repeat, cost, tokens_in)
 
     def estimates(self) -> dict[tuple[str, str], Estimate]:
         """Estimated rows, tokens and cost per (model, config label), in plan order."""
@@ -168,21 +174,39 @@ def _match_selector(selector: ModelSelector, models: Sequence[LLMModel]) -> list
             and (selector.pattern is None or fnmatch.fnmatchcase(m.identifier, selector.pattern))]
 
 
-def resolve_models(entries: Sequence[str | ModelSelector], spec_file: SpecFile, *,
-                   from_cli: bool = False) -> tuple[list[LLMModel], list[str]]:
+SKIP_HINT = "or run the rest with --skip-unavailable (spec: skip_unavailable: true)"
+
+
+@dataclass
+class ResolvedModels:
+    """The models a spec names, in order; `explicit` maps a model named by its id to where it was named."""
+
+    models: list[LLMModel] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    explicit: dict[str, str] = field(default_factory=dict)
+    unknown: list[Skipped] = field(default_factory=list)  # unknown ids, skipped with skip_unavailable
+
+
+def resolve_models(entries: Sequence[str | ModelSelector], spec_file: SpecFile, *, from_cli: bool = False,
+                   skip_unavailable: bool = False) -> ResolvedModels:
     """Models named by ids, globs and selectors, in order, de-duplicated; plus notes about empty selectors.
-    An unknown explicit id is a SpecError naming its line (or `--models`)."""
+    An unknown explicit id is a SpecError naming its line (or `--models`), unless `skip_unavailable`."""
     registered = LLMFactory.list_models()
     chosen: dict[str, LLMModel] = {}
-    notes: list[str] = []
+    out = ResolvedModels()
+    notes = out.notes
     for index, entry in enumerate(entries):
         where = f"--models {entry}" if from_cli else spec_file.where("models", index)
         if isinstance(entry, str) and not any(c in entry for c in "*?["):
             try:
                 model = LLMFactory.get_model(entry)
             except (UnknownModelError, InvalidIdentifierError) as exc:
-                raise SpecError(f"{where}: {exc}") from None
+                if not skip_unavailable:
+                    raise SpecError(f"{where}: {exc}; {SKIP_HINT}") from None
+                out.unknown.append(Skipped(entry, "*", f"unavailable: {exc}", unavailable=True))
+                continue
             chosen.setdefault(model.identifier, model)
+            out.explicit.setdefault(model.identifier, where)
             continue
         selector = entry if isinstance(entry, ModelSelector) else ModelSelector(pattern=entry)
         matched = _match_selector(selector, registered)
@@ -192,7 +216,8 @@ def resolve_models(entries: Sequence[str | ModelSelector], spec_file: SpecFile, 
             notes.append(f"{where}: matched no available model")
         for model in matched:
             chosen.setdefault(model.identifier, model)
-    return list(chosen.values()), notes
+    out.models = list(chosen.values())
+    return out
 
 
 def parse_cli_models(values: Sequence[str]) -> list[str | ModelSelector]:
@@ -214,28 +239,36 @@ def parse_cli_models(values: Sequence[str]) -> list[str | ModelSelector]:
 
 
 def build_plan(spec_file: SpecFile, *, models: Sequence[str | ModelSelector] | None = None,
-               model_ids: Sequence[str] | None = None, estimate_unavailable: bool = False) -> Plan:
+               model_ids: Sequence[str] | None = None, estimate_unavailable: bool = False,
+               skip_unavailable: bool | None = None) -> Plan:
     """Resolve models and configs. `models` overrides the spec's list (CLI --models); `model_ids` pins the
-    exact models of an earlier run (resume). A model that cannot be called now (no key) is skipped with the
-    reason; with `estimate_unavailable` (dry runs) it stays in the plan, marked, so its cost is estimated."""
+    exact models of an earlier run (resume). A model named by its id that cannot run now (no key, unknown id)
+    is a SpecError naming what to set, unless `skip_unavailable` (default: the spec's field): then it is skipped
+    with the reason, as a model matched by a selector with `include_unavailable` is. With `estimate_unavailable`
+    (dry runs) an unavailable model stays in the plan, marked, so its cost is estimated."""
     spec = spec_file.spec
-    notes: list[str] = []
+    skip = spec.skip_unavailable if skip_unavailable is None else skip_unavailable
     if model_ids is not None:
         try:
-            resolved = [LLMFactory.get_model(m) for m in model_ids]
+            found = ResolvedModels(models=[LLMFactory.get_model(m) for m in model_ids],
+                                   explicit=dict.fromkeys(model_ids, "resume"))
         except (UnknownModelError, InvalidIdentifierError) as exc:
             raise SpecError(f"resume: a model of this run is no longer available: {exc}") from None
     else:
-        resolved, notes = resolve_models(models if models is not None else spec.models, spec_file,
-                                         from_cli=models is not None)
+        found = resolve_models(models if models is not None else spec.models, spec_file,
+                               from_cli=models is not None, skip_unavailable=skip)
+    resolved, notes = found.models, found.notes
     variants: list[Variant] = []
-    skipped: list[Skipped] = []
+    skipped: list[Skipped] = list(found.unknown)
     for model in resolved:
         available = LLMFactory.availability(model.identifier)
+        where = found.explicit.get(model.identifier)
+        if not available and where is not None and not (skip or estimate_unavailable):
+            raise SpecError(f"{where}: {model.identifier} cannot run: {available.reason}; {SKIP_HINT}")
         for index, entry in enumerate(spec.configs):
             reason = None if available else f"unavailable: {available.reason}"
             if reason:
-                skipped.append(Skipped(model.identifier, entry.label, reason))
+                skipped.append(Skipped(model.identifier, entry.label, reason, unavailable=True))
                 if not estimate_unavailable:
                     continue
             try:
@@ -262,3 +295,26 @@ def describe_model(model: LLMModel) -> dict[str, Any]:
             "cached_input": None if rates.cached_input is None else str(rates.cached_input)},
         "pricing_illustrative": bool(model.pricing and model.pricing.illustrative),
     }
+
+
+def plan_scorers(spec_file: SpecFile) -> list[AnyScorer]:
+    """The spec's scorers (python modules looked for in its directory first); a judge model that cannot run
+    stops the run before any call, as an explicitly named model does."""
+    base = spec_file.path.parent if spec_file.path else None
+    scorers = unique_scorers([parse_scorer(s, base) for s in spec_file.spec.scorers])
+    for index, scorer in enumerate(scorers):
+        if not isinstance(scorer, JudgeScorer):
+            continue
+        where = spec_file.where("scorers", index)
+        try:
+            LLMFactory.get_model(scorer.model)
+        except (UnknownModelError, InvalidIdentifierError) as exc:
+            raise SpecError(f"{where}: judge model: {exc}") from None
+        available = LLMFactory.availability(scorer.model)
+        if not available:
+            raise SpecError(f"{where}: judge model {scorer.model} cannot run: {available.reason}")
+        try:
+            LLMFactory.resolve(scorer.model, dict(scorer.config) or None)
+        except ConfigurationError as exc:
+            raise SpecError(f"{where}: judge config: {exc}") from None
+    return scorers

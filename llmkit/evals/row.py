@@ -82,6 +82,10 @@ class EvalRow:
     cached: bool = False
     usage_estimated: bool = False
     started_at: datetime | None = None
+    judge_explanation: str | None = None  # model-graded scorers: why (`name: ...` per judge when several)
+    judge_input_tokens: int | None = None  # the judges' own calls, summed over a row's judges
+    judge_output_tokens: int | None = None
+    judge_cost_usd: Decimal | None = None  # None: no judge, or a judge without a known price
     scores: dict[str, float | None] = field(default_factory=dict)  # scorer name -> value (`score_<name>`)
     score_error: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)  # prompt metadata key -> value (`meta_<key>`)

@@ -6,8 +6,14 @@ row builds its client with `LLMFactory.create_llm` from that resolved config (no
 cache extension registered there), sets the prompt row's system prompt, and streams
 the answer with `sample_index=repeat` (so a response cache keeps repeats independent). Streaming gives a real
 TTFT; the row reads the stream's final response (usage, cache flag, original latency), built once by the stream.
-Each call becomes one typed `EvalRow`. A row that cannot be written (disk full) stops the run as `failed`:
+Each call becomes one typed `EvalRow`: plain scorers score it at once, then model-graded (judge) scorers await
+their judge's call through the run's cache. A row that cannot be written (disk full) stops the run as `failed`:
 rows in flight are abandoned and re-run by resume, rows already on disk are never re-run.
+
+The budget cap (`max_cost_usd`) counts what was spent (model and judge calls) plus the estimates of rows in
+flight; each estimate is learned from the finished rows of the same model × config (`evals/budget.py`). A row
+whose estimate does not fit beside the rows in flight waits for one of them to finish (estimates improve as rows
+finish); a row whose estimate does not fit beside what was spent stops the sweep.
 """
 
 from __future__ import annotations
@@ -16,17 +22,20 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from llmkit.errors import RunWriteError
+from llmkit.evals.budget import RowCostEstimator, judge_prior
+from llmkit.evals.judge import JudgeScorer, apply_verdict
 from llmkit.evals.limits import LimiterSet, Limits
 from llmkit.evals.plan import Plan, Task, Variant
 from llmkit.evals.row import EvalRow, finite_or_none
-from llmkit.evals.scorers import Scorer, score_row
+from llmkit.evals.scorers import AnyScorer, Scorer, score_row
 from llmkit.evals.store import RowWriter
 from llmkit.evals.summary import RunSummary
 from llmkit.secrets import redact_secrets
@@ -41,9 +50,23 @@ class RunOptions:
     limits: Limits
     max_cost_usd: Decimal | None = None
     cache: Any = None  # one extension instance shared by every client of the run, or None
-    scorers: list[Scorer] = field(default_factory=list)
+    scorers: list[AnyScorer] = field(default_factory=list)
     stream: bool = True
     progress: bool | None = None  # None: show when stderr is a terminal
+
+    @property
+    def plain_scorers(self) -> list[Scorer]:
+        return [s for s in self.scorers if isinstance(s, Scorer)]
+
+    @property
+    def judges(self) -> list[JudgeScorer]:
+        """The judges that grade each row as it finishes (pairwise ones run after the sweep)."""
+        return [s for s in self.scorers if isinstance(s, JudgeScorer) and not s.pairwise]
+
+
+def billed(row: EvalRow) -> Decimal:
+    """What a row spent: its model call and its judges' calls (an unknown price counts as nothing known)."""
+    return (row.cost_usd or Decimal(0)) + (row.judge_cost_usd or Decimal(0))
 
 
 class SweepRunner:
@@ -59,6 +82,12 @@ class SweepRunner:
         self.pending = pending
         self.spent = spent
         self.inflight = Decimal(0)
+        self.estimator = RowCostEstimator(judge_prior(options.judges) if options.max_cost_usd is not None else None)
+        self._plain, self._judges = options.plain_scorers, options.judges  # per row: computed once
+        self._labelled = sum(isinstance(s, JudgeScorer) for s in options.scorers) > 1
+        self._names = [s.name for s in options.scorers]
+        self._settled = asyncio.Event()  # set (and replaced) whenever a row in flight finishes
+        self._flying: Counter[tuple[str, str]] = Counter()  # rows in flight per model × config
         self.stop_reason: str | None = None
         self.stop_message: str | None = None
         self.failure: RunWriteError | None = None
@@ -113,21 +142,49 @@ class SweepRunner:
             if not done:
                 return
 
+    async def reserve(self, estimated: Callable[[], Decimal],
+                      admitted: Callable[[], bool] = lambda: True) -> Decimal | None:
+        """The next call's estimate, counted as in flight until `settle`; None when the run stops (the budget is
+        reached, or a stop was asked for). Under a cap, the call also waits until `admitted()`."""
+        cap = self.options.max_cost_usd
+        while not self.stop_reason:
+            if cap is None:
+                return Decimal(0)
+            if not admitted():
+                await self._settled.wait()
+                continue
+            estimate = estimated()
+            if self.spent + estimate > cap:
+                self.request_stop("budget", f"budget: stopped scheduling at ${self.spent:.6f} spent of "
+                                            f"${cap} (max_cost_usd); the next row would cost about "
+                                            f"${estimate:.6f}. Resume with a higher --max-cost.")
+                return None
+            if self.spent + self.inflight + estimate <= cap:
+                self.inflight += estimate
+                return estimate
+            await self._settled.wait()  # rows in flight may cost less than estimated: wait for one to finish
+        return None
+
+    def settle(self, estimate: Decimal) -> None:
+        self.inflight -= estimate
+        settled, self._settled = self._settled, asyncio.Event()
+        settled.set()
+
     async def _guarded(self, task: Task) -> bool:
         await self._limiters.wait_rate(task.variant)
-        if self.stop_reason:
+        key = task.variant.model.identifier, task.variant.label
+        estimate = await self.reserve(lambda: self.estimator.estimate(task),
+                                      lambda: self._flying[key] < self.estimator.slots(task))
+        if estimate is None:
             return False
-        cap = self.options.max_cost_usd
-        if cap is not None and self.spent + self.inflight + task.estimate_usd > cap:
-            self.request_stop("budget", f"budget: stopped scheduling at ${self.spent:.6f} spent of "
-                                        f"${cap} (max_cost_usd); the next row would cost about "
-                                        f"${task.estimate_usd:.6f}. Resume with a higher --max-cost.")
-            return False
-        self.inflight += task.estimate_usd
+        self._flying[key] += 1
         try:
             row = await self.run_task(task)
+            self.spent += billed(row)  # before the row leaves the in-flight estimate, so the cap never sees a gap
+            self.estimator.observe(task, row)
         finally:
-            self.inflight -= task.estimate_usd
+            self._flying[key] -= 1
+            self.settle(estimate)
         data = row.to_json()
         try:
             self.writer.write(data)
@@ -135,7 +192,6 @@ class SweepRunner:
             self.failure = exc
             self.request_stop("failed", f"failed: {exc}", cancel=True)
             return False
-        self.spent += row.cost_usd or 0
         self.summary.add(data)
         self.done += 1
         self._tick(row)
@@ -176,10 +232,16 @@ class SweepRunner:
                 with contextlib.suppress(Exception):
                     await llm.cleanup()
         elapsed = time.perf_counter() - started
-        return self._row(task, started_at, elapsed, response, error)
+        row, values = self._row(task, started_at, elapsed, response, error)
+        if values is not None:
+            for judge in self._judges:
+                verdict = await judge.grade(values, self.options.cache)
+                apply_verdict(row, judge.name, verdict, labelled=self._labelled)
+        return row
 
     def _row(self, task: Task, started_at: datetime, elapsed: float, response: CompleteResponse | None,
-             error: BaseException | None) -> EvalRow:
+             error: BaseException | None) -> tuple[EvalRow, dict[str, Any] | None]:
+        """The row with its plain scores, and the judges' template variables (None for an error row)."""
         variant, prompt = task.variant, task.prompt
         model = variant.model
         row = EvalRow(run_id=self.run_id, model=model.identifier, provider=model.provider.value,
@@ -187,7 +249,7 @@ class SweepRunner:
                       config=variant.config_json, prompt_id=prompt.id, prompt=prompt.prompt,
                       expected=_expected_text(prompt.expected), repeat=task.repeat, latency_s=elapsed,
                       started_at=started_at, metadata=dict(prompt.metadata))
-        scorers = self.options.scorers
+        scorers, names = self._plain, self._names
         if response is not None and error is None:
             row.set_response(response)
             scores, row.score_error = score_row(scorers, response.content, prompt.expected, {
@@ -195,14 +257,15 @@ class SweepRunner:
                 "expected": prompt.expected, "metadata": dict(prompt.metadata), "model": model.identifier,
                 "config_label": variant.label, "repeat": task.repeat, "reasoning": response.reasoning,
             })
-            row.scores = {s.name: finite_or_none(scores[s.column]) for s in scorers}
-        else:
-            failure = error if error is not None else RuntimeError("the stream ended without a final response")
-            partial = getattr(failure, "partial_content", None)
-            row.set_error(type(failure).__name__, redact_secrets(str(failure)) or type(failure).__name__,
-                          redact_secrets(partial) if partial else None)
-            row.scores = dict.fromkeys((s.name for s in scorers), None)
-        return row
+            row.scores = dict.fromkeys(names)
+            row.scores.update({s.name: finite_or_none(scores[s.column]) for s in scorers})
+            return row, judge_values(row, prompt.system, prompt.metadata) if self._judges else None
+        failure = error if error is not None else RuntimeError("the stream ended without a final response")
+        partial = getattr(failure, "partial_content", None)
+        row.set_error(type(failure).__name__, redact_secrets(str(failure)) or type(failure).__name__,
+                      redact_secrets(partial) if partial else None)
+        row.scores = dict.fromkeys(names)
+        return row, None
 
     # ----- progress ----------------------------------------------------------------------------------------
     def _progress_bar(self) -> Any:
@@ -223,6 +286,12 @@ class SweepRunner:
         if now - self._last_postfix > 0.2:
             self._last_postfix = now
             bar.set_postfix_str(f"errors={self._errors} cost=${self.spent:.4f}", refresh=False)
+
+
+def judge_values(row: EvalRow, system: str | None, metadata: Any) -> dict[str, Any]:
+    """The variables a judge template sees for an answered row (see `llmkit.evals.judge`)."""
+    return {"prompt": row.prompt, "system": system, "output": row.output or "", "expected": row.expected,
+            "metadata": dict(metadata), "model": row.model}
 
 
 def _expected_text(expected: Any) -> str | None:

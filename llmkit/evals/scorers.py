@@ -10,24 +10,33 @@ Built in (`scorers:` entries in a spec):
   holds no number.
 - `json_valid` — 1.0 when the output (or a fenced ```json block in it) parses as JSON.
 - `{python: "module:function"}` — your function, called as `function(output, expected, row)` (it may accept
-  fewer positional parameters); it returns a number or bool (None means "not applicable": NaN).
+  fewer positional parameters); it returns a number or bool (None means "not applicable": NaN). The module is
+  imported from the spec's directory first, then from the usual `sys.path`.
+- `{judge: {model: MODEL_ID, rubric: "..."}}` — a model grades each answer (`score_judge`, `judge_explanation`,
+  the judge's tokens and cost); `pairwise: true` compares with a baseline model. See `llmkit.evals.judge`.
 Any entry may add `name:` to choose the column name. A scorer that raises gives NaN and the error text in the
 row's `score_error` column; the sweep goes on. Error rows (the model call failed) are not scored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import importlib.util
 import inspect
 import json
 import math
 import re
+import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
+from llmkit.evals.judge import JudgeScorer, parse_judge
+
 NAN = float("nan")
-BUILTIN = ("exact", "contains", "regex", "numeric", "json_valid", "python")
+BUILTIN = ("exact", "contains", "regex", "numeric", "json_valid", "python", "judge")
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\.\d+")
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
@@ -44,6 +53,12 @@ class Scorer:
     @property
     def column(self) -> str:
         return f"score_{self.name}"
+
+    def renamed(self, name: str) -> Scorer:
+        return replace(self, name=name)
+
+
+AnyScorer = Scorer | JudgeScorer  # plain scorers are sync and fast; a judge awaits a model call
 
 
 def _expected_list(expected: Any) -> list[str] | None:
@@ -121,12 +136,52 @@ def _json_valid(output: str, expected: Any, row: Mapping[str, Any]) -> float:
     return 0.0
 
 
-def _python(target: str) -> tuple[str, ScoreFn]:
+def _import(module_name: str, base: Path | None) -> Any:
+    """The module, from `base` (the spec's directory) when it is there, else from the usual sys.path. A single
+    file there (`scoring.py`) is loaded under a private name keyed by its path, so two studies may each have a
+    `scoring.py` and neither shadows a module of the same name that other code uses."""
+    top = module_name.split(".")[0]
+    if base is not None and "." not in module_name and (base / f"{top}.py").is_file():
+        return _load_file((base / f"{top}.py").resolve())
+    if base is None or not (base / top / "__init__.py").is_file():
+        return importlib.import_module(module_name)
+    root = str(base.resolve())  # a package in the spec's directory: imported by its own name
+    cached = sys.modules.get(top)
+    where = str(getattr(cached, "__file__", "") or "") if cached is not None else root
+    if not where.startswith(root):  # never swap a module other code already uses
+        raise ImportError(f"a module named {top!r} is already imported from {where or 'a built-in'}; rename "
+                          f"{base / top}")
+    sys.path.insert(0, root)
+    try:
+        return importlib.import_module(module_name)
+    finally:
+        sys.path.remove(root)
+
+
+def _load_file(path: Path) -> Any:
+    name = f"_llmkit_scorer_{hashlib.sha256(str(path).encode()).hexdigest()[:12]}_{path.stem}"
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def _python(target: str, base: Path | None = None) -> tuple[str, ScoreFn]:
     module_name, sep, attr = target.partition(":")
     if not sep or not module_name or not attr:
         raise ValueError(f"python scorer {target!r} must be 'module:function'")
     try:
-        fn = getattr(importlib.import_module(module_name), attr)
+        fn = getattr(_import(module_name, base), attr)
     except (ImportError, AttributeError) as exc:
         raise ValueError(f"python scorer {target!r} cannot be imported ({exc})") from None
     if not callable(fn):
@@ -150,10 +205,11 @@ def _positional_arity(fn: Callable[..., Any]) -> int:
     return min(3, sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))) or 1
 
 
-def parse_scorer(entry: Any) -> Scorer:
-    """Build a Scorer from a spec entry (a name or a one-key mapping plus optional `name`); ValueError if bad."""
+def parse_scorer(entry: Any, base: Path | None = None) -> AnyScorer:
+    """Build a scorer from a spec entry (a name or a one-key mapping plus optional `name`); ValueError if bad.
+    `base` is the spec's directory, where `{python: ...}` modules are looked for first."""
     allowed = "exact, contains, regex, numeric, json_valid, {regex: PATTERN}, {numeric: {tolerance: X}}, " \
-              "{python: 'module:function'}"
+              "{python: 'module:function'}, {judge: {model: MODEL_ID, rubric: '...'}}"
     if isinstance(entry, str):
         kind, arg, name = entry, None, None
     elif isinstance(entry, Mapping):
@@ -185,19 +241,21 @@ def parse_scorer(entry: Any) -> Scorer:
             tolerance = float(arg)
         return Scorer(name or "numeric", _numeric(tolerance))
     if kind == "python":
-        attr, fn = _python(str(arg))
+        attr, fn = _python(str(arg), base)
         return Scorer(str(name or attr), fn)
+    if kind == "judge":
+        return parse_judge(arg, name)
     raise ValueError(f"unknown scorer {kind!r}; allowed: {allowed}")
 
 
-def unique_scorers(scorers: list[Scorer]) -> list[Scorer]:
+def unique_scorers(scorers: list[AnyScorer]) -> list[AnyScorer]:
     """Rename duplicates (regex, regex_2, ...) so every scorer has its own column."""
     seen: dict[str, int] = {}
-    out = []
+    out: list[AnyScorer] = []
     for scorer in scorers:
         count = seen.get(scorer.name, 0) + 1
         seen[scorer.name] = count
-        out.append(scorer if count == 1 else Scorer(f"{scorer.name}_{count}", scorer.fn))
+        out.append(scorer if count == 1 else scorer.renamed(f"{scorer.name}_{count}"))
     return out
 
 

@@ -7,10 +7,12 @@
     #        or {file: qa.csv | hf: NAME, config, split, columns: {id: qid, prompt: question}, template, limit,
     #            shuffle} — see llmkit.evals.datasets
     repeats: 2
-    scorers: [contains, {regex: "\\\\bParis\\\\b"}, {python: "mypkg.scoring:judge"}]
+    scorers: [contains, {regex: "\\\\bParis\\\\b"}, {python: "mypkg.scoring:judge"},
+              {judge: {model: judge:mock, rubric: "Names the right city"}}]   # see llmkit.evals.judge
     concurrency: {default: 8, per_host: 2, per_model: {"gpt-4o": 4}}   # or just: 8
     rate_limits: {per_model: {"gpt-4o": 500}, per_host: {"localhost:11434": 60}}   # requests per minute
     max_cost_usd: 1.00
+    skip_unavailable: false          # true: run without explicitly named models that cannot run (recorded)
     cache: false                     # true = default cache dir, a path = that dir
     output: runs                     # run directories go here (relative to the working directory)
 """
@@ -24,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from llmkit.config import LLMConfig
 from llmkit.errors import ConfigurationError
@@ -118,6 +120,7 @@ class EvalSpec(_Strict):
     concurrency: _Slots | ConcurrencySpec = 8
     rate_limits: RateLimitSpec | None = None
     max_cost_usd: Decimal | None = Field(default=None, ge=0)
+    skip_unavailable: bool = False
     cache: bool | str = False
     output: str = "runs"
     stream: bool = True
@@ -134,9 +137,10 @@ class EvalSpec(_Strict):
 
     @field_validator("scorers")
     @classmethod
-    def _scorers_parse(cls, value: list[Any]) -> list[Any]:
+    def _scorers_parse(cls, value: list[Any], info: ValidationInfo) -> list[Any]:
+        base = (info.context or {}).get("base")  # the spec's directory: python scorers are imported from there
         for entry in value:
-            parse_scorer(entry)
+            parse_scorer(entry, base)
         return value
 
     @field_validator("models")
@@ -235,7 +239,7 @@ def parse_spec(data: Any, path: Path | None = None) -> SpecFile:
         raise SpecError(f"{path or '<spec>'}: a spec is a YAML mapping with name, models, prompts, ... "
                         f"(allowed fields: {_ALLOWED_FIELDS['']})")
     try:
-        spec = EvalSpec.model_validate(data)
+        spec = EvalSpec.model_validate(data, context={"base": path.parent if path else None})
     except ValidationError as exc:
         raise SpecError(_format_error(path, data, exc)) from None
     spec_file = SpecFile(spec, path, data)

@@ -22,6 +22,7 @@ class Tally:
     cost_usd: Decimal = Decimal(0)
     saved_usd: Decimal = Decimal(0)
     unpriced: int = 0  # answered rows whose model has no known price: left out of cost_usd, never counted as $0
+    judge_usd: Decimal = Decimal(0)  # model-graded scorers' calls (known prices), apart from the models' cost
     latency_sum: float = 0.0
     latency_n: int = 0
     output_tokens: int = 0
@@ -45,6 +46,8 @@ class Tally:
             self.unpriced += 1
         self.cost_usd += Decimal(str(cost or 0)) if _known(cost) else Decimal(0)
         self.saved_usd += Decimal(str(saved or 0)) if _known(saved) else Decimal(0)
+        judge = row.get("judge_cost_usd")
+        self.judge_usd += Decimal(str(judge)) if _known(judge) else Decimal(0)
         latency = row.get("latency_s")
         if latency is not None and not row.get("error_type"):
             self.latency_sum += float(latency)
@@ -97,6 +100,7 @@ class RunSummary:
         return {
             "status": self.status, "planned_rows": self.planned_rows, "rows": self.rows, "errors": self.errors,
             "not_run": self.not_run, "cost_usd": str(self.cost_usd), "unpriced_models": self.unpriced_models,
+            "judge_cost_usd": str(sum((t.judge_usd for t in self.tallies.values()), Decimal(0))),
             "message": self.message,
             "per_variant": [
                 {"model": m, "config_label": c, "rows": t.rows, "errors": t.errors, "cached": t.cached,
@@ -124,6 +128,9 @@ class RunSummary:
     def text(self) -> str:
         head = (f"{self.status}: {self.rows}/{self.planned_rows} rows, {self.errors} errors, "
                 f"cost ${self.cost_usd:.6f}")
+        judges = sum((t.judge_usd for t in self.tallies.values()), Decimal(0))
+        if judges:
+            head += f", judges ${judges:.6f}"
         if self.not_run:
             head += f", {self.not_run} not run"
         parts = [head]
