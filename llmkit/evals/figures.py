@@ -51,6 +51,15 @@ def _cost_axis(ax: Any, values: list[float]) -> None:
             ax.set_xscale("symlog", linthresh=min(positive))
         else:
             ax.set_xscale("log")
+        _decade_labels_only(ax)
+
+
+def _decade_labels_only(ax: Any) -> None:
+    """On a log axis spanning few decades matplotlib labels the minor ticks too (2×10⁻², 3×10⁻², …), and they
+    run into each other: keep the ticks, label only the decades."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _score_axis(ax: Any, low: list[float], high: list[float]) -> None:
@@ -162,6 +171,7 @@ def latency_figure(df: Any, summary: Any) -> Any:
     values = [float(v) for d in data for v in d if v > 0]
     if values and max(values) / min(values) > 100:
         ax.set_xscale("log")
+        _decade_labels_only(ax)
     ax.set_xlabel("latency per call (s)")
     ax.set_title("Latency of successful calls per model × config (box: quartiles, whiskers 1.5 IQR)", fontsize=10)
     ax.grid(alpha=0.3, axis="x")
