@@ -196,8 +196,8 @@ class LLMFactory:
             model = qualified_model(parsed, cls._models)
             if model is not None:
                 return cls._models.get(model.identifier) or cls.register_model(model)
-            hint = f"{parsed.qualifier!r} is not a provider or cloud host; known: {', '.join(qualifiers())}"
-            raise UnknownModelError(identifier, [], hint=hint)
+            raise UnknownModelError(identifier, [], hint=f"{parsed.qualifier!r} is not a provider or cloud host; "
+                                                           f"known: {', '.join(qualifiers())}")
         hint = _retired_hint(identifier) or (None if cls._discovered else _AINITIALIZE_HINT)
         raise UnknownModelError(identifier, difflib.get_close_matches(identifier, list(cls._models), n=3, cutoff=0.5),
                                 hint=hint)

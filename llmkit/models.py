@@ -240,8 +240,8 @@ class LLMModel:
 def default_backend(provider: LLMProvider, runtime: LLMRuntime, name: str = "?") -> str:
     """The backend a model uses when none is given: its provider's own API for API models, else the runtime's."""
     if runtime is not LLMRuntime.API:
-        return runtime.value  # local runtimes and MOCK: the backend is named like the runtime
-    backend = PROVIDER_BACKENDS.get(provider.value)
+        return str(runtime)  # local runtimes and MOCK: the backend is named like the runtime
+    backend: str | None = PROVIDER_BACKENDS.get(provider.value)
     if backend is None:
         raise ConfigurationError(
             f"Model {name!r}: {provider.value} has no API of its own; give backend= the host that serves it "

@@ -95,9 +95,10 @@ def _to_model(backend: str, item: dict[str, Any], registered: Mapping[str, LLMMo
     model = qualified_model(ModelId(name, LLMRuntime.API, qualifier=_qualifier(backend)), registered)
     if model is None or model.identifier == name:
         return None  # catalogued: the catalog's entry stands
-    limits = {k: v for k, v in (("context_window", item.get("inputTokenLimit") or item.get("context_window")),
-                                ("max_output_tokens", item.get("outputTokenLimit"))) if isinstance(v, int)}
-    return replace(model, metadata={**model.metadata, "listed_from": backend}, **limits)
+    context, output = item.get("inputTokenLimit") or item.get("context_window"), item.get("outputTokenLimit")
+    return replace(model, metadata={**model.metadata, "listed_from": backend},
+                   context_window=context if isinstance(context, int) else None,
+                   max_output_tokens=output if isinstance(output, int) else None)
 
 
 async def list_api_models(registered: Mapping[str, LLMModel], host: str | None = None) -> list[LLMModel]:
