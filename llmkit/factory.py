@@ -115,15 +115,17 @@ class LLMFactory:
 
     @classmethod
     def _seed(cls) -> None:
-        """Register what needs no I/O: the packaged API models and the MOCK models."""
+        """Register what needs no network: the packaged API models, the MOCK models and the models file's
+        (`$LLMKIT_CONFIG_DIR/models.yaml`, llmkit.modelfile: a bad entry raises ConfigurationError here)."""
         if cls._seeded:
             return
         from llmkit.api.mock import mock_models
         from llmkit.catalog.api_models import api_models
+        from llmkit.modelfile import load_models_file
 
         with cls._lock:
             if not cls._seeded:
-                seeded = {m.identifier: m for m in [*api_models(), *mock_models()]}
+                seeded = {m.identifier: m for m in [*api_models(), *mock_models(), *load_models_file()]}
                 cls._models = {**cls._models, **seeded}
                 cls._seeded = True
 

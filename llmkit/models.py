@@ -2,7 +2,8 @@
 
 Identifiers:
 - API models in the catalog: the provider's own id, e.g. ``gpt-4o``, ``claude-sonnet-4-5``.
-- Any other API model: ``<qualifier>/<model>``, the qualifier naming a provider or a cloud host, e.g.
+- Any other API model reached by name (a qualified id, a listed model, a cloud host's): ``<qualifier>/<model>``
+  (its `alias`), the qualifier naming a provider or a cloud host, e.g.
   ``openai/gpt-5.4``, ``google/gemini-3.5-flash``, ``groq/llama-3.3-70b-versatile``,
   ``openrouter/meta-llama/llama-3.3-70b-instruct`` (the model part may hold further slashes).
 - An API model at its own base URL (a gateway): ``<model>:api@<host>:<port>``, unless it has an alias (`id`).
@@ -199,12 +200,9 @@ class LLMModel:
         object.__setattr__(self, "capabilities", frozenset(self.capabilities))
         if not self.backend:
             object.__setattr__(self, "backend", default_backend(self.provider, self.runtime, self.name))
-        native = PROVIDER_BACKENDS.get(self.provider.value)
-        qualifier = self.backend if self.runtime is LLMRuntime.API and self.backend != native else None
         if self.alias is not None:
             parse_identifier(self.alias)  # an alias must be a well-formed identifier too
-        object.__setattr__(self, "identifier",
-                           self.alias or format_identifier(self.name, self.runtime, self.host, qualifier))
+        object.__setattr__(self, "identifier", self.alias or format_identifier(self.name, self.runtime, self.host))
 
     @property
     def parameters(self) -> Mapping[str, Any]:

@@ -45,6 +45,8 @@ def hosted_model(name: str, provider: LLMProvider, backend: str, *, alias: str |
                  metadata: Mapping[str, Any] | None = None) -> LLMModel:
     """An LLMModel for a model outside the catalog, its schema from its family's rules (see the module docstring).
     A model without a price is priced by `llmkit.billing.effective_pricing` (genai-prices, else unknown)."""
+    if alias is None and runtime is LLMRuntime.API and not host and backend != PROVIDER_BACKENDS.get(provider.value):
+        alias = f"{backend}/{name}"  # a cloud host's model: `groq/llama-3.3-70b-versatile`
     family = family_of(provider, name)
     api = _API_PROVIDER.get(backend)
     facts = dict(provider_facts()[api]) if api else dict(GENERIC_FACTS)

@@ -29,6 +29,7 @@ from llmkit.evals.prompts import PromptRow
 from llmkit.evals.row import RowKey
 from llmkit.evals.spec import ModelSelector, SpecError, SpecFile
 from llmkit.factory import LLMFactory, ResolvedConfig
+from llmkit.modelfile import ModelEntry
 from llmkit.models import LLMModel
 from llmkit.tokens import count_message_tokens
 
@@ -168,15 +169,33 @@ def _match_selector(selector: ModelSelector, models: Sequence[LLMModel]) -> list
             and (selector.pattern is None or fnmatch.fnmatchcase(m.identifier, selector.pattern))]
 
 
-def resolve_models(entries: Sequence[str | ModelSelector], spec_file: SpecFile, *,
+def register_inline_models(spec_file: SpecFile) -> dict[int, LLMModel]:
+    """Register the spec's own model entries ({name, base_url, ...}, llmkit.modelfile) so the runner's
+    `create_llm(identifier)` finds them; by position in `models:`. A bad entry is a SpecError naming its line."""
+    inline: dict[int, LLMModel] = {}
+    for index, entry in enumerate(spec_file.spec.models):
+        if isinstance(entry, ModelEntry):
+            try:
+                inline[index] = LLMFactory.register_model(entry.to_model())
+            except ConfigurationError as exc:
+                raise SpecError(f"{spec_file.where('models', index)}: {exc}") from None
+    return inline
+
+
+def resolve_models(entries: Sequence[str | ModelSelector | ModelEntry], spec_file: SpecFile, *,
                    from_cli: bool = False) -> tuple[list[LLMModel], list[str]]:
-    """Models named by ids, globs and selectors, in order, de-duplicated; plus notes about empty selectors.
-    An unknown explicit id is a SpecError naming its line (or `--models`)."""
+    """Models named by ids, globs, selectors and inline entries, in order, de-duplicated; plus notes about empty
+    selectors. An unknown explicit id is a SpecError naming its line (or `--models`)."""
+    inline = register_inline_models(spec_file)
     registered = LLMFactory.list_models()
     chosen: dict[str, LLMModel] = {}
     notes: list[str] = []
     for index, entry in enumerate(entries):
         where = f"--models {entry}" if from_cli else spec_file.where("models", index)
+        if isinstance(entry, ModelEntry):
+            model = inline[index] if not from_cli else LLMFactory.register_model(entry.to_model())
+            chosen.setdefault(model.identifier, model)
+            continue
         if isinstance(entry, str) and not any(c in entry for c in "*?["):
             try:
                 model = LLMFactory.get_model(entry)
@@ -213,7 +232,7 @@ def parse_cli_models(values: Sequence[str]) -> list[str | ModelSelector]:
     return out
 
 
-def build_plan(spec_file: SpecFile, *, models: Sequence[str | ModelSelector] | None = None,
+def build_plan(spec_file: SpecFile, *, models: Sequence[str | ModelSelector | ModelEntry] | None = None,
                model_ids: Sequence[str] | None = None, estimate_unavailable: bool = False) -> Plan:
     """Resolve models and configs. `models` overrides the spec's list (CLI --models); `model_ids` pins the
     exact models of an earlier run (resume). A model that cannot be called now (no key) is skipped with the
@@ -221,6 +240,7 @@ def build_plan(spec_file: SpecFile, *, models: Sequence[str | ModelSelector] | N
     spec = spec_file.spec
     notes: list[str] = []
     if model_ids is not None:
+        register_inline_models(spec_file)
         try:
             resolved = [LLMFactory.get_model(m) for m in model_ids]
         except (UnknownModelError, InvalidIdentifierError) as exc:
