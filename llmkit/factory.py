@@ -193,7 +193,7 @@ class LLMFactory:
         if model is not None:
             return model
         if parsed.qualifier:  # `openai/gpt-5.4`, `groq/llama-3.3-70b-versatile`: no catalog entry needed
-            from llmkit.qualified import qualified_model, qualifiers
+            from llmkit.discovery.qualified import qualified_model, qualifiers
 
             model = qualified_model(parsed, cls._models)
             if model is not None:

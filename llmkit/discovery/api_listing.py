@@ -2,7 +2,7 @@
 
 Only `LLMFactory.reload_models("api")` calls this — never start-up: no request goes to a cloud unless asked. A
 host is listed when its key is set; the ids the catalog already has are left to the catalog, the others become
-models like a qualified id's (`openai/<id>`, `groq/<id>`, see `llmkit.qualified`), marked `listed_from`.
+models like a qualified id's (`openai/<id>`, `groq/<id>`, see `llmkit.discovery.qualified`), marked `listed_from`.
 
 The three list shapes, as data: OpenAI and every compatible cloud `GET {base}/models` → `data[].id`; Anthropic
 `GET /v1/models?limit=1000[&after_id=]` → `data[].id`, `has_more`, `last_id`; Gemini `GET /v1beta/models?pageSize=
@@ -87,7 +87,7 @@ def _qualifier(backend: str) -> str:
 
 
 def _to_model(backend: str, item: dict[str, Any], registered: Mapping[str, LLMModel]) -> LLMModel | None:
-    from llmkit.qualified import qualified_model
+    from llmkit.discovery.qualified import qualified_model
 
     name = str(item["id"])
     if any(c.isspace() for c in name):
@@ -104,7 +104,7 @@ def _to_model(backend: str, item: dict[str, Any], registered: Mapping[str, LLMMo
 async def list_api_models(registered: Mapping[str, LLMModel], host: str | None = None) -> list[LLMModel]:
     """Models the cloud hosts list (all hosts whose key is set, or the one named), catalogued ids excepted. A
     named host without a key, or whose listing fails, raises the typed error; otherwise a failure is logged."""
-    from llmkit.qualified import cloud_hosts, qualifiers
+    from llmkit.discovery.qualified import cloud_hosts, qualifiers
 
     names = cloud_hosts()
     if host is not None:
