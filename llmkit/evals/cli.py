@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     models = commands.add_parser("models", help="list available models by runtime, with prices")
     models.add_argument("--runtime", help="only this runtime (api, mock, ollama, lmstudio, ...)")
     models.add_argument("--available", action="store_true", help="only models that can be called now")
+    models.add_argument("--remote", action="store_true",
+                        help="also list what each cloud whose key is set serves (asks their models endpoints)")
     return parser
 
 
@@ -227,6 +229,8 @@ def _models(args: argparse.Namespace) -> int:
             from llmkit.evals.spec import SpecError
 
             raise SpecError(f"--runtime {args.runtime!r}: allowed: {', '.join(r.value for r in LLMRuntime)}") from None
+    if args.remote:
+        LLMFactory.reload_models("api")
     by_runtime: dict[str, list[list[str]]] = {}
     for m in LLMFactory.list_models(runtime=runtime):
         available = LLMFactory.availability(m.identifier)
