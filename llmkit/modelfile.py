@@ -90,10 +90,10 @@ def models_file() -> Path:
 def load_models_file(path: Path | None = None) -> list[LLMModel]:
     """The models a models file defines ([] when there is none); ConfigurationError naming file, line and entry."""
     path = path or models_file()
+    if not path.is_file():  # none, or a config directory this user may not read (a service account's)
+        return []
     try:
         text = path.read_text("utf-8")
-    except FileNotFoundError:
-        return []
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigurationError(f"{path}: cannot read the models file: {exc}") from None
     try:
