@@ -90,7 +90,11 @@ def models_file() -> Path:
 def load_models_file(path: Path | None = None) -> list[LLMModel]:
     """The models a models file defines ([] when there is none); ConfigurationError naming file, line and entry."""
     path = path or models_file()
-    if not path.is_file():  # none, or a config directory this user may not read (a service account's)
+    try:
+        present = path.is_file()
+    except OSError:  # a config directory this user may not enter (another account's): no models file
+        present = False
+    if not present:
         return []
     try:
         text = path.read_text("utf-8")
