@@ -20,6 +20,7 @@ from llmkit.factory import LLMFactory
 from llmkit.hosts import host_for
 from llmkit.models import LLMModel, LLMProvider, LLMRuntime
 from tests.servers import AnthropicServer, OpenAIChatServer
+from tests.servers.base import Exchange, json_response
 from tests.servers.gemini import GeminiServer
 
 KEY = "sk-reach-loopback-key"
@@ -187,6 +188,28 @@ def test_anthropic_and_gemini_list_in_their_own_shapes(loopback: Loopback, monke
     assert anthropic.requests_to("/v1/models")[0].headers["x-api-key"] == KEY
     listing = gemini.requests_to("/v1beta/models")[0]
     assert listing.headers["x-goog-api-key"] == KEY and "key" not in listing.query  # never ?key=
+    listed = LLMFactory.get_model("google/gemini-new-9")
+    assert (listed.context_window, listed.max_output_tokens) == (32768, 65536)  # from the list entry
+
+
+class PagedAnthropic(AnthropicServer):
+    """Lists one model per page, as Anthropic does for `limit=1` (`has_more`, `last_id`, `after_id`)."""
+
+    async def _list_models(self, ex: Exchange) -> Any:
+        ids = [m.id for m in self.models]
+        after = ex.request.query_params.get("after_id")
+        start = ids.index(after) + 1 if after else 0
+        page = ids[start:start + 1]
+        return json_response({"data": [{"type": "model", "id": i} for i in page],
+                              "has_more": start + 1 < len(ids), "last_id": page[-1] if page else None})
+
+
+def test_listing_follows_every_page(loopback: Loopback, monkeypatch: pytest.MonkeyPatch) -> None:
+    server: PagedAnthropic = loopback(PagedAnthropic, api_key=KEY, models=["claude-a-9", "claude-b-9", "claude-c-9"])
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+    assert LLMFactory.reload_models("api", host="anthropic") == 3
+    assert [r.query.get("after_id") for r in server.requests_to("/v1/models")] == [None, "claude-a-9", "claude-b-9"]
 
 
 def test_listing_a_named_host_without_its_key_says_which_variable() -> None:

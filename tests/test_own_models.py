@@ -93,7 +93,8 @@ def test_file_and_inline_models_in_one_sweep_never_share_a_cache_entry_or_a_limi
 
     first = ev.run(path, progress=False, cache=tmp_path / "cache").load()
     assert [len(s.requests_to("/v1/chat/completions")) for s in gateways] == [5, 5, 5]  # nothing shared
-    assert first["error_type"].isna().all() and first["host"].nunique() == 3
+    assert first["error_type"].isna().all(), first["error"].tolist()[:2]
+    assert first["host"].nunique() == 3
     cost = first.groupby("model")["cost_usd"].apply(list)
     assert all(c > 0 for c in cost[a_id] + cost["gw-inline"])  # priced by their entries
     assert all(math.isnan(c) for c in cost[b_id])  # no price known: NaN, not $0
@@ -101,6 +102,25 @@ def test_file_and_inline_models_in_one_sweep_never_share_a_cache_entry_or_a_limi
     assert again["cached"].all() and len(again) == 15
     assert [len(s.requests_to("/v1/chat/completions")) for s in gateways] == [5, 5, 5]
     assert sorted(again["output"]) == sorted(first["output"])
+
+
+def test_anthropic_and_ollama_entries_use_their_protocols_and_keys(loopback: Loopback,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.servers import AnthropicServer, OllamaServer
+
+    claude: AnthropicServer = loopback(AnthropicServer, api_key=KEY_A, models=["team-claude"])
+    ollama: OllamaServer = loopback(OllamaServer)
+    monkeypatch.setenv("TEAM_ANTHROPIC_KEY", KEY_A)
+    write_models_file([
+        {"name": "team-claude", "backend": "anthropic", "base_url": claude.base_url,
+         "api_key_env": "TEAM_ANTHROPIC_KEY", "provider": "anthropic", "id": "team-claude"},
+        {"name": "llama3.2:latest", "backend": "ollama", "base_url": ollama.base_url},
+    ])
+    answer = LLMFactory.create_llm("team-claude").send_user_message_sync("hello team")
+    assert answer.content and claude.last_request.headers["x-api-key"] == KEY_A  # the backend's header, own key
+    local = LLMFactory.get_model(f"llama3.2:latest:ollama@{ollama.host}")
+    assert local.runtime is LLMRuntime.OLLAMA
+    assert LLMFactory.create_llm(local.identifier).send_user_message_sync("hi").content
 
 
 @pytest.mark.parametrize(("text", "fragments"), [

@@ -44,6 +44,9 @@ class ListShape:
 
 
 OPENAI_SHAPE = ListShape("models")
+# Where list entries state the context window and output cap, when they do (Gemini, Anthropic, Groq, Together, vLLM)
+CONTEXT_FIELDS = ("inputTokenLimit", "max_input_tokens", "context_window", "context_length", "max_model_len")
+OUTPUT_FIELDS = ("outputTokenLimit", "max_tokens", "max_completion_tokens")
 SHAPES: Mapping[str, ListShape] = {
     "anthropic": ListShape("v1/models", page_size=("limit", "1000"), next_param="after_id", next_field="last_id",
                            more_field="has_more"),
@@ -95,10 +98,12 @@ def _to_model(backend: str, item: dict[str, Any], registered: Mapping[str, LLMMo
     model = qualified_model(ModelId(name, LLMRuntime.API, qualifier=_qualifier(backend)), registered)
     if model is None or model.identifier == name:
         return None  # catalogued: the catalog's entry stands
-    context, output = item.get("inputTokenLimit") or item.get("context_window"), item.get("outputTokenLimit")
     return replace(model, metadata={**model.metadata, "listed_from": backend},
-                   context_window=context if isinstance(context, int) else None,
-                   max_output_tokens=output if isinstance(output, int) else None)
+                   context_window=_first_int(item, CONTEXT_FIELDS), max_output_tokens=_first_int(item, OUTPUT_FIELDS))
+
+
+def _first_int(item: Mapping[str, Any], fields: tuple[str, ...]) -> int | None:
+    return next((v for v in map(item.get, fields) if isinstance(v, int) and not isinstance(v, bool) and v > 0), None)
 
 
 async def list_api_models(registered: Mapping[str, LLMModel], host: str | None = None) -> list[LLMModel]:
