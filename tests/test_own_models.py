@@ -147,5 +147,5 @@ def test_a_bad_models_file_entry_names_file_line_and_entry(text: str, fragments:
 def test_an_inline_spec_entry_with_a_bad_field_names_its_line(tmp_path: Path) -> None:
     path = tmp_path / "spec.yaml"
     path.write_text("name: t\nprompts: [{prompt: hi}]\nmodels:\n  - echo:mock\n  - {name: x, base_url: 'nope'}\n")
-    with pytest.raises(ev.SpecError, match=r"spec.yaml:5"):
+    with pytest.raises(ev.SpecError, match=r"spec.yaml:5: models\[1\]\.base_url"):
         ev.dry_run(path)

@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
 from llmkit.config import LLMConfig
 from llmkit.errors import ConfigurationError
@@ -63,6 +63,19 @@ class ModelSelector(_Strict):
         if self.runtime is None and self.provider is None and self.pattern is None:
             raise ValueError("a model selector needs runtime, provider or pattern")
         return self
+
+
+def _model_kind(value: Any) -> str:
+    """A mapping with a `name` defines a model of one's own; any other mapping selects registered models."""
+    if isinstance(value, str):
+        return "id"
+    if isinstance(value, ModelEntry) or (isinstance(value, Mapping) and "name" in value):
+        return "entry"
+    return "selector"
+
+
+_ModelItem = Annotated[Annotated[str, Tag("id")] | Annotated[ModelSelector, Tag("selector")]
+                       | Annotated[ModelEntry, Tag("entry")], Discriminator(_model_kind)]
 
 
 class ConfigSpec(_Strict):
@@ -111,7 +124,7 @@ class EvalSpec(_Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$", description="letters, digits, '.', '_' or '-'")
     description: str | None = None
-    models: list[str | ModelSelector | ModelEntry] = Field(min_length=1)
+    models: list[_ModelItem] = Field(min_length=1)
     configs: list[ConfigSpec] = Field(default_factory=lambda: [ConfigSpec(label="default")], min_length=1)
     prompts: str | list[PromptSpec] | DatasetSpec
     repeats: int = Field(default=1, ge=1, le=10_000)
