@@ -116,9 +116,11 @@ async def list_api_models(registered: Mapping[str, LLMModel], host: str | None =
         backend = PROVIDER_BACKENDS.get(host, host)
         if backend not in names:
             raise ConfigurationError(f"No cloud host named {host!r} to list; known: {', '.join(qualifiers())}")
-        if get_host(backend).api_key() is None:
-            missing = get_host(backend).keys[0].env if get_host(backend).keys else backend
-            raise AuthenticationError(f"Cannot list {host}'s models: {missing} is not set", env_var=missing)
+        cloud = get_host(backend)
+        if cloud.api_key() is None:
+            missing = cloud.keys[0].env if cloud.keys else None
+            raise AuthenticationError(f"Cannot list {host}'s models: {missing or 'its key'} is not set",
+                                      env_var=missing)
         names = [backend]
     else:
         names = [n for n in names if get_host(n).api_key() is not None]
