@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from llmkit.api.openai_profiles import OpenAIProfile, register_openai_profile
 from llmkit.errors import ConfigurationError
 from llmkit.hosts import Host, KeyVar, bearer, register_host
 
@@ -63,6 +64,17 @@ def backends() -> dict[str, Backend]:
     return dict(_BACKENDS)
 
 
+CLOUDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("groq", "Groq", "https://api.groq.com/openai/v1", ("GROQ_API_KEY",)),
+    ("deepinfra", "DeepInfra", "https://api.deepinfra.com/v1/openai", ("DEEPINFRA_API_KEY", "DEEPINFRA_TOKEN")),
+    ("together", "Together AI", "https://api.together.xyz/v1", ("TOGETHER_API_KEY",)),
+    ("fireworks", "Fireworks AI", "https://api.fireworks.ai/inference/v1", ("FIREWORKS_API_KEY",)),
+    ("openrouter", "OpenRouter", "https://openrouter.ai/api/v1", ("OPENROUTER_API_KEY",)),
+    ("cerebras", "Cerebras", "https://api.cerebras.ai/v1", ("CEREBRAS_API_KEY",)),
+)
+"""The named OpenAI-compatible clouds: (backend and Host name, label, public base URL, key variables)."""
+
+
 def _register_defaults(register: Callable[[Backend, Host], None]) -> None:
     api = "llmkit.api"
     chat = f"{api}.openai_chat:OpenAIChatLLM"
@@ -88,6 +100,11 @@ def _register_defaults(register: Callable[[Backend, Host], None]) -> None:
     register(Backend("zhipu", chat), Host(
         "zhipu", "Z.ai", "https://api.z.ai/api/paas/v4", "ZHIPU_BASE_URL",
         bearer("ZHIPU_API_KEY", "ZAI_API_KEY", "ZHIPUAI_API_KEY"), True))
+    # OpenAI-compatible clouds: data only (the generic Chat Completions profile); ids `groq/<model>`, the maker of
+    # the weights inferred from the name. Each: its public base URL, a `*_BASE_URL` override, its key variables.
+    for name, label, url, keys in CLOUDS:
+        register_openai_profile(OpenAIProfile(name, label))  # plain Chat Completions
+        register(Backend(name, chat), Host(name, label, url, f"{name.upper()}_BASE_URL", bearer(*keys), True))
     # Local runtimes: no base URL of their own (each server's comes from discovery), optional keys.
     register(Backend("ollama", f"{api}.ollama:OllamaLLM"), Host(
         "ollama", "Ollama", keys=bearer("OLLAMA_API_KEY")))  # ollama.com needs a key; a local server none

@@ -115,15 +115,17 @@ class LLMFactory:
 
     @classmethod
     def _seed(cls) -> None:
-        """Register what needs no I/O: the packaged API models and the MOCK models."""
+        """Register what needs no network: the packaged API models, the MOCK models and the models file's
+        (`$LLMKIT_CONFIG_DIR/models.yaml`, llmkit.modelfile: a bad entry raises ConfigurationError here)."""
         if cls._seeded:
             return
         from llmkit.api.mock import mock_models
         from llmkit.catalog.api_models import api_models
+        from llmkit.modelfile import load_models_file
 
         with cls._lock:
             if not cls._seeded:
-                seeded = {m.identifier: m for m in [*api_models(), *mock_models()]}
+                seeded = {m.identifier: m for m in [*api_models(), *mock_models(), *load_models_file()]}
                 cls._models = {**cls._models, **seeded}
                 cls._seeded = True
 
@@ -183,13 +185,21 @@ class LLMFactory:
         model = cls._models.get(identifier)
         if model is not None:
             return model
-        parse_identifier(identifier)  # a malformed id gets InvalidIdentifierError, not "unknown"
+        parsed = parse_identifier(identifier)  # a malformed id gets InvalidIdentifierError, not "unknown"
         cls._seed()
         if identifier not in cls._models and cls._may_discover():
             cls.ensure_initialized()
         model = cls._models.get(identifier)
         if model is not None:
             return model
+        if parsed.qualifier:  # `openai/gpt-5.4`, `groq/llama-3.3-70b-versatile`: no catalog entry needed
+            from llmkit.discovery.qualified import qualified_model, qualifiers
+
+            model = qualified_model(parsed, cls._models)
+            if model is not None:
+                return cls._models.get(model.identifier) or cls.register_model(model)
+            raise UnknownModelError(identifier, [], hint=f"{parsed.qualifier!r} is not a provider or cloud host; "
+                                                           f"known: {', '.join(qualifiers())}")
         hint = _retired_hint(identifier) or (None if cls._discovered else _AINITIALIZE_HINT)
         raise UnknownModelError(identifier, difflib.get_close_matches(identifier, list(cls._models), n=3, cutoff=0.5),
                                 hint=hint)
@@ -211,14 +221,14 @@ class LLMFactory:
         config = config if isinstance(config, LLMConfig) else config_from_mapping(config)
         validate_config(model, (model.default_config or LLMConfig()).merged(config))
         with cls._lock:
-            cls._model_configs[identifier] = config
-            cls._defaults.pop(identifier, None)
+            cls._model_configs[model.identifier] = config
+            cls._defaults.pop(model.identifier, None)
 
     @classmethod
     def get_model_config(cls, identifier: str) -> LLMConfig:
         """The config a new client gets: model defaults, then `set_model_config` values."""
         model = cls.get_model(identifier)
-        return (model.default_config or LLMConfig()).merged(cls._model_configs.get(identifier))
+        return (model.default_config or LLMConfig()).merged(cls._model_configs.get(model.identifier))
 
     @classmethod
     def resolve_config(cls, identifier: str, config: LLMConfig | Mapping[str, Any] | None = None) -> LLMConfig:
@@ -231,6 +241,7 @@ class LLMFactory:
         overrides the result is kept until the model or its `set_model_config` changes: `create_llm(id)` per call
         (as a sweep or a benchmark does) validates once."""
         model = cls.get_model(identifier)
+        identifier = model.identifier
         if config is None:
             hit = cls._defaults.get(identifier)
             if hit is not None and hit.model is model:
@@ -253,7 +264,7 @@ class LLMFactory:
         a ResolvedConfig from `resolve` (used as is). `cache`: a directory, True for the default one, or a
         cache object (see llmkit.extensions.cache); None/False for no caching."""
         if isinstance(config, ResolvedConfig):
-            if config.model.identifier != identifier:
+            if config.model.identifier != identifier and cls.get_model(identifier) is not config.model:
                 raise ConfigurationError(
                     f"create_llm({identifier!r}) was given the resolved config of {config.model.identifier}",
                     hint=f"resolve the config for this model: LLMFactory.resolve({identifier!r}, ...)")
@@ -272,7 +283,11 @@ class LLMFactory:
     @classmethod
     def reload_models(cls, runtime: LLMRuntime | str, host: str | None = None) -> int:
         """Clear-then-discover one runtime (optionally one `host:port`); returns how many models that runtime
-        (and host) has afterwards. A server that went down leaves none behind."""
+        (and host) has afterwards. A server that went down leaves none behind.
+
+        `reload_models("api")` lists the models endpoints of every cloud host whose key is set (`host="groq"`: only
+        that one) and registers the ids the catalog lacks (`openai/<id>`, `groq/<id>`); it returns how many listed
+        models are registered afterwards. Only this sends requests to clouds (see llmkit.discovery.api_listing)."""
         return run_sync(cls.areload_models(runtime, host))
 
     @classmethod
@@ -282,6 +297,8 @@ class LLMFactory:
 
         await cls.ainitialize()
         runtime = LLMRuntime(runtime)
+        if runtime is LLMRuntime.API:
+            return await cls._relist_api(host)
         host = normalise_host(host) if host else None
         found = await discover(runtime, host)
         def served(m: LLMModel) -> bool:
@@ -291,6 +308,23 @@ class LLMFactory:
             kept = {key: m for key, m in cls._models.items() if not served(m)}
             cls._models = {**kept, **{m.identifier: m for m in found if served(m)}}
             return sum(1 for m in cls._models.values() if served(m))
+
+    @classmethod
+    async def _relist_api(cls, host: str | None) -> int:
+        from llmkit.discovery.api_listing import list_api_models
+        from llmkit.models import PROVIDER_BACKENDS
+
+        found = await list_api_models(cls._models, host)
+        backend = PROVIDER_BACKENDS.get(host, host) if host else None
+
+        def listed(m: LLMModel) -> bool:
+            origin = m.metadata.get("listed_from")
+            return origin is not None and (backend is None or origin == backend)
+
+        with cls._lock:
+            kept = {key: m for key, m in cls._models.items() if not listed(m)}
+            cls._models = {**kept, **{m.identifier: m for m in found}}
+            return sum(1 for m in cls._models.values() if listed(m))
 
     reload_models_async = areload_models  # the earlier name
 

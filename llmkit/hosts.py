@@ -265,8 +265,12 @@ def hosts() -> dict[str, Host]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _bound(name: str, url: str | None) -> Host:
+def _bound(name: str, url: str | None, key_env: str | None = None) -> Host:
     host = get_host(name)
+    if key_env:  # the model names its own key variable: sent as the backend's first key would be, and required
+        first = host.keys[0] if host.keys else KeyVar(key_env)
+        watch_secret_variable(key_env)
+        host = replace(host, keys=(KeyVar(key_env, first.header, first.prefix),), key_required=True)
     return host.at(url) if url else host
 
 
@@ -274,9 +278,10 @@ def host_for(model: LLMModel | Any) -> Host:
     """The Host a model's requests go to: its backend's Host, at the model's `host_url` when it has one (a local
     model with only a `host:port` is reached over plain http there). The same Host object is returned for the same
     (backend, URL), so its endpoint memo is shared by every client of that endpoint. A MOCK-runtime backend without
-    a Host of its own (a test double, a scripted model) gets the in-process `mock` Host."""
+    a Host of its own (a test double, a scripted model) gets the in-process `mock` Host. A model's `api_key_env`
+    replaces the backend's key variables (a gateway's own key)."""
     url = model.host_url or (f"http://{model.host}" if model.host else None)
     name = model.backend
     if name not in _HOSTS and model.runtime.value == "mock":  # an in-process backend of one's own: no endpoint
         name = "mock"
-    return _bound(name, url)
+    return _bound(name, url, getattr(model, "api_key_env", None))

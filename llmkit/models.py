@@ -1,7 +1,12 @@
 """Model metadata: who made a model (provider), where it runs (runtime), and its one identifier format.
 
 Identifiers:
-- API models: the provider's own id, e.g. ``gpt-4o``, ``claude-sonnet-4-5``.
+- API models in the catalog: the provider's own id, e.g. ``gpt-4o``, ``claude-sonnet-4-5``.
+- Any other API model reached by name (a qualified id, a listed model, a cloud host's): ``<qualifier>/<model>``
+  (its `alias`), the qualifier naming a provider or a cloud host, e.g.
+  ``openai/gpt-5.4``, ``google/gemini-3.5-flash``, ``groq/llama-3.3-70b-versatile``,
+  ``openrouter/meta-llama/llama-3.3-70b-instruct`` (the model part may hold further slashes).
+- An API model at its own base URL (a gateway): ``<model>:api@<host>:<port>``, unless it has an alias (`id`).
 - Local models: ``<model>:<runtime>@<host>:<port>``, e.g. ``llama3:latest:ollama@localhost:11434``.
 - Mock models: ``<name>:mock``.
 `parse_identifier` and `format_identifier` are the only code that knows this format.
@@ -17,7 +22,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from llmkit.errors import InvalidIdentifierError
+from llmkit.errors import ConfigurationError, InvalidIdentifierError
 
 if TYPE_CHECKING:
     from llmkit.config import LLMConfig
@@ -68,25 +73,37 @@ class LLMRuntime(str, enum.Enum):
 
 
 _LOCAL_TAGS = {r.value: r for r in LLMRuntime if r.is_local}
+_HOSTED_TAGS = {**_LOCAL_TAGS, LLMRuntime.API.value: LLMRuntime.API}  # runtimes written `<model>:<tag>@host:port`
+_QUALIFIER_RE = re.compile(r"^[a-z][a-z0-9_.\-]*$")
+
+# The backend of each provider's own API: `LLMModel(name, provider, API)` without `backend=` and `provider/model`
+# ids use it; an API model on any other backend (a cloud host) is named `<backend>/<model>`.
+PROVIDER_BACKENDS: Mapping[str, str] = MappingProxyType({
+    "openai": "openai", "anthropic": "anthropic", "google": "gemini", "mistral": "mistral", "deepseek": "deepseek",
+    "zhipu": "zhipu"})
 _HOST_RE = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+):\d{1,5}$")
 
 
 @dataclass(frozen=True, slots=True)
 class ModelId:
-    """A parsed identifier: the backend's model name, the runtime and, for local runtimes, `host:port`."""
+    """A parsed identifier: the backend's model name, the runtime, for local runtimes and gateways `host:port`,
+    and for a qualified API id (`groq/llama-3.3-70b-versatile`) its qualifier (a provider or a cloud host)."""
 
     name: str
     runtime: LLMRuntime
     host: str | None = None
+    qualifier: str | None = None
 
     def __str__(self) -> str:
-        return format_identifier(self.name, self.runtime, self.host)
+        return format_identifier(self.name, self.runtime, self.host, self.qualifier)
 
 
-def format_identifier(name: str, runtime: LLMRuntime, host: str | None = None) -> str:
-    """The canonical identifier string for a model name on a runtime (and host)."""
+def format_identifier(name: str, runtime: LLMRuntime, host: str | None = None, qualifier: str | None = None) -> str:
+    """The canonical identifier string for a model name on a runtime (and host, or qualifier)."""
     if runtime is LLMRuntime.API:
-        return name
+        if host:
+            return f"{name}:api@{host}"
+        return f"{qualifier}/{name}" if qualifier else name
     if runtime is LLMRuntime.MOCK:
         return f"{name}:mock"
     if not host:
@@ -104,10 +121,10 @@ def parse_identifier(identifier: str) -> ModelId:
         left, _, host = identifier.rpartition("@")
         name, sep, tag = left.rpartition(":")
         expected = "<model>:<runtime>@<host>:<port>, e.g. llama3:latest:ollama@localhost:11434"
-        if not sep or tag not in _LOCAL_TAGS:
+        if not sep or tag not in _HOSTED_TAGS:
             raise InvalidIdentifierError(
                 f"Model identifier {identifier!r}: the part before '@' must end in ':<runtime>' with runtime one "
-                f"of {', '.join(sorted(_LOCAL_TAGS))}; expected {expected}"
+                f"of {', '.join(sorted(_HOSTED_TAGS))}; expected {expected}"
             )
         if not name:
             raise InvalidIdentifierError(
@@ -118,7 +135,7 @@ def parse_identifier(identifier: str) -> ModelId:
                 f"Model identifier {identifier!r}: host {host!r} must be host:port with a port in 1-65535; "
                 f"expected {expected}"
             )
-        return ModelId(name, _LOCAL_TAGS[tag], host)
+        return ModelId(name, _HOSTED_TAGS[tag], host)
     if identifier.endswith(":mock"):
         name = identifier[: -len(":mock")]
         if not name:
@@ -130,6 +147,13 @@ def parse_identifier(identifier: str) -> ModelId:
             f"Model identifier {identifier!r} names runtime {tag!r} but no host; expected "
             f"{identifier}@<host>:<port>, e.g. {identifier}@localhost:11434"
         )
+    qualifier, slash, name = identifier.partition("/")
+    if slash and _QUALIFIER_RE.match(qualifier):
+        if not name:
+            raise InvalidIdentifierError(
+                f"Model identifier {identifier!r} names {qualifier!r} but no model; expected "
+                f"{qualifier}/<model>, e.g. openai/gpt-5.4 or groq/llama-3.3-70b-versatile")
+        return ModelId(name, LLMRuntime.API, qualifier=qualifier)
     return ModelId(identifier, LLMRuntime.API)
 
 
@@ -142,13 +166,15 @@ class LLMModel:
     """Metadata of one model: everything needed to list it, configure it, price it and create a client.
 
     `backend` names the entry of `llmkit.backends` that talks to it (a wire protocol plus a provider
-    profile), so no code branches on provider names.
+    profile), so no code branches on provider names. Left out, it is the provider's own API for an API model
+    (`PROVIDER_BACKENDS`) and the runtime's backend otherwise. `alias` replaces the derived identifier (a gateway
+    model's `id`); `api_key_env` names the variable holding this model's key (its Host sends that one instead).
     """
 
     name: str
     provider: LLMProvider
     runtime: LLMRuntime
-    backend: str
+    backend: str = ""
     host: str | None = None
     host_url: str | None = None
     display_name: str | None = None
@@ -162,14 +188,21 @@ class LLMModel:
     deprecation_date: str | None = None
     retirement_date: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=lambda: _frozen(None))
+    alias: str | None = None
+    api_key_env: str | None = None
     identifier: str = field(init=False, compare=False, repr=False)
-    """The globally unique id (derived from name, runtime and host; validated when the model is made)."""
+    """The globally unique id: the alias, else derived from name, runtime, host and backend (see the module
+    docstring); validated when the model is made."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "config_schema", _frozen(self.config_schema))
         object.__setattr__(self, "metadata", _frozen(self.metadata))
         object.__setattr__(self, "capabilities", frozenset(self.capabilities))
-        object.__setattr__(self, "identifier", format_identifier(self.name, self.runtime, self.host))
+        if not self.backend:
+            object.__setattr__(self, "backend", default_backend(self.provider, self.runtime, self.name))
+        if self.alias is not None:
+            parse_identifier(self.alias)  # an alias must be a well-formed identifier too
+        object.__setattr__(self, "identifier", self.alias or format_identifier(self.name, self.runtime, self.host))
 
     @property
     def parameters(self) -> Mapping[str, Any]:
@@ -200,6 +233,18 @@ class LLMModel:
             f"LLMModel({self.identifier!r}, provider={self.provider.value}, runtime={self.runtime.value}, "
             f"status={self.status})"
         )
+
+
+def default_backend(provider: LLMProvider, runtime: LLMRuntime, name: str = "?") -> str:
+    """The backend a model uses when none is given: its provider's own API for API models, else the runtime's."""
+    if runtime is not LLMRuntime.API:
+        return str(runtime)  # local runtimes and MOCK: the backend is named like the runtime
+    backend: str | None = PROVIDER_BACKENDS.get(provider.value)
+    if backend is None:
+        raise ConfigurationError(
+            f"Model {name!r}: {provider.value} has no API of its own; give backend= the host that serves it "
+            f"(e.g. groq, together, deepinfra) or, for a gateway, backend='openai' with its base URL as host_url")
+    return backend
 
 
 def price_text(model: LLMModel) -> str:

@@ -13,6 +13,7 @@ The variables, by who reads them:
   `AUTOBYTEUS_LLM_SERVER_HOSTS` (`llmkit.discovery.hostenv`);
 - `AUTOBYTEUS_PROTOCOL_GENERATION`, `AUTOBYTEUS_SSL_CERT_FILE` (the AutoByteus adapter and Host);
 - `LLMKIT_DISCOVERY_TIMEOUT`, `LLMKIT_DISCOVERY_CONNECT_TIMEOUT` (`llmkit.discovery.probe`);
+- `LLMKIT_CONFIG_DIR` (`config_dir()`: where `models.yaml` lives, `llmkit.modelfile`);
 - `LLMKIT_CACHE_DIR` (`llmkit.cache.store`), `LLMKIT_HTTP_BACKEND`, `SSL_CERT_FILE`, `SSL_CERT_DIR`, proxies
   (the HTTP transport);
 - `MLFLOW_TRACKING_URI` read, `MLFLOW_DISABLE_TELEMETRY` / `MLFLOW_ALLOW_FILE_STORE` defaulted for MLflow
@@ -24,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable
+from pathlib import Path
 
 logger = logging.getLogger("llmkit.settings")
 
@@ -75,3 +77,13 @@ def snapshot(names: Iterable[str]) -> tuple[str | None, ...]:
 def names_set(prefixes: tuple[str, ...]) -> list[str]:
     """Names (never values) of the non-empty variables starting with one of the prefixes, sorted."""
     return sorted(k for k, v in os.environ.items() if v and k.startswith(prefixes))
+
+
+def config_dir() -> Path:
+    """llmkit's config directory: `$LLMKIT_CONFIG_DIR`, else the platform's user config directory for llmkit."""
+    configured = value("LLMKIT_CONFIG_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("llmkit"))

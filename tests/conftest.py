@@ -17,7 +17,8 @@ _HERMETIC_VARS = (
     "OLLAMA_HOST", "OLLAMA_HOSTS", "LMSTUDIO_HOSTS", "OPENAI_COMPATIBLE_HOSTS", "AUTOBYTEUS_LLM_SERVER_HOSTS",
     "AUTOBYTEUS_API_KEY", "AUTOBYTEUS_PROTOCOL_GENERATION", "AUTOBYTEUS_SSL_CERT_FILE", "LLMKIT_CACHE_DIR",
     "LLMKIT_DISCOVERY_TIMEOUT", "LLMKIT_DISCOVERY_CONNECT_TIMEOUT", "OLLAMA_API_KEY", "LMSTUDIO_API_KEY",
-    "LM_API_TOKEN", "OPENAI_COMPATIBLE_API_KEY",
+    "LM_API_TOKEN", "OPENAI_COMPATIBLE_API_KEY", "GROQ_API_KEY", "GROQ_BASE_URL", "DEEPINFRA_API_KEY",
+    "DEEPINFRA_TOKEN", "TOGETHER_API_KEY", "FIREWORKS_API_KEY", "OPENROUTER_API_KEY", "CEREBRAS_API_KEY",
 )
 
 
@@ -30,6 +31,7 @@ def hermetic_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
         monkeypatch.setenv(name, "127.0.0.1:9")
     monkeypatch.setenv("OPENAI_COMPATIBLE_HOSTS", "none")
     monkeypatch.setenv("LLMKIT_CACHE_DIR", str(tmp_path_factory.mktemp("llmkit-cache")))
+    monkeypatch.setenv("LLMKIT_CONFIG_DIR", str(tmp_path_factory.mktemp("llmkit-config")))  # no models.yaml
     LLMFactory.reset()
     yield
     LLMFactory.reset()

@@ -19,6 +19,7 @@ from llmkit import InvalidIdentifierError, LLMRuntime, format_identifier, parse_
         ("gpt-5-instant-rpa:autobyteus@10.0.0.5:8000", "gpt-5-instant-rpa", LLMRuntime.AUTOBYTEUS, "10.0.0.5:8000"),
         ("hf.co/org/model:Q4_K_M:ollama@[::1]:11434", "hf.co/org/model:Q4_K_M", LLMRuntime.OLLAMA, "[::1]:11434"),
         ("echo:mock", "echo", LLMRuntime.MOCK, None),
+        ("shared-llm:api@gw.example.com:443", "shared-llm", LLMRuntime.API, "gw.example.com:443"),
     ],
 )
 def test_round_trip(identifier: str, name: str, runtime: LLMRuntime, host: str | None) -> None:
@@ -41,6 +42,8 @@ def test_round_trip(identifier: str, name: str, runtime: LLMRuntime, host: str |
         ("llama3@localhost:11434", "runtime one of"),
         (":ollama@localhost:11434", "empty model name"),
         (":mock", "empty name"),
+        ("openai/", "no model"),
+        ("x:api@nohost", "host:port"),
     ],
 )
 def test_malformed_identifiers_say_what_is_expected(identifier: str, fragment: str) -> None:
@@ -53,3 +56,19 @@ def test_malformed_identifiers_say_what_is_expected(identifier: str, fragment: s
 def test_local_identifier_needs_a_host() -> None:
     with pytest.raises(InvalidIdentifierError):
         format_identifier("llama3", LLMRuntime.OLLAMA)
+
+
+@pytest.mark.parametrize(
+    ("identifier", "qualifier", "name"),
+    [
+        ("openai/gpt-5.4", "openai", "gpt-5.4"),
+        ("anthropic/claude-opus-4-6", "anthropic", "claude-opus-4-6"),
+        ("groq/llama-3.3-70b-versatile", "groq", "llama-3.3-70b-versatile"),
+        ("openrouter/meta-llama/llama-3.3-70b-instruct", "openrouter", "meta-llama/llama-3.3-70b-instruct"),
+        ("Meta-Llama/x", None, "Meta-Llama/x"),  # not a qualifier (upper case): a bare name with a slash
+    ],
+)
+def test_qualified_api_ids(identifier: str, qualifier: str | None, name: str) -> None:
+    parsed = parse_identifier(identifier)
+    assert (parsed.qualifier, parsed.name, parsed.runtime, parsed.host) == (qualifier, name, LLMRuntime.API, None)
+    assert str(parsed) == identifier == format_identifier(name, LLMRuntime.API, qualifier=qualifier)

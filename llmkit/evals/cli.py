@@ -124,6 +124,8 @@ def add_commands(commands: Any) -> None:
                         help="only this runtime (api, mock, ollama, lmstudio, ...; any case)")
     models.add_argument("--available", action="store_true", help="only models that can be called now")
     models.add_argument("--json", action="store_true", help="one JSON list of models (id, runtime, prices, ...)")
+    models.add_argument("--remote", action="store_true",
+                        help="also list what each cloud whose key is set serves (asks their models endpoints)")
 
 
 def _add_report_options(parser: argparse.ArgumentParser) -> None:
@@ -368,6 +370,8 @@ def _models(args: argparse.Namespace) -> int:
             from llmkit.evals.spec import SpecError
 
             raise SpecError(f"--runtime {args.runtime!r}: allowed: {', '.join(r.value for r in LLMRuntime)}") from None
+    if args.remote:
+        LLMFactory.reload_models("api")
     by_runtime: dict[str, list[list[str]]] = {}
     listed: list[dict[str, Any]] = []
     for m in LLMFactory.list_models(runtime=runtime):

@@ -31,6 +31,7 @@ from llmkit.evals.row import RowKey
 from llmkit.evals.scorers import AnyScorer, parse_scorer, unique_scorers
 from llmkit.evals.spec import ModelSelector, SpecError, SpecFile
 from llmkit.factory import LLMFactory, ResolvedConfig
+from llmkit.modelfile import ModelEntry
 from llmkit.models import LLMModel
 from llmkit.tokens import count_message_tokens
 
@@ -177,6 +178,19 @@ def _match_selector(selector: ModelSelector, models: Sequence[LLMModel]) -> list
 SKIP_HINT = "or run the rest with --skip-unavailable (spec: skip_unavailable: true)"
 
 
+def register_inline_models(spec_file: SpecFile) -> dict[int, LLMModel]:
+    """Register the spec's own model entries ({name, base_url, ...}, llmkit.modelfile) so the runner's
+    `create_llm(identifier)` finds them; by position in `models:`. A bad entry is a SpecError naming its line."""
+    inline: dict[int, LLMModel] = {}
+    for index, entry in enumerate(spec_file.spec.models):
+        if isinstance(entry, ModelEntry):
+            try:
+                inline[index] = LLMFactory.register_model(entry.to_model())
+            except ConfigurationError as exc:
+                raise SpecError(f"{spec_file.where('models', index)}: {exc}") from None
+    return inline
+
+
 @dataclass
 class ResolvedModels:
     """The models a spec names, in order; `explicit` maps a model named by its id to where it was named."""
@@ -187,16 +201,22 @@ class ResolvedModels:
     unknown: list[Skipped] = field(default_factory=list)  # unknown ids, skipped with skip_unavailable
 
 
-def resolve_models(entries: Sequence[str | ModelSelector], spec_file: SpecFile, *, from_cli: bool = False,
+def resolve_models(entries: Sequence[str | ModelSelector | ModelEntry], spec_file: SpecFile, *, from_cli: bool = False,
                    skip_unavailable: bool = False) -> ResolvedModels:
-    """Models named by ids, globs and selectors, in order, de-duplicated; plus notes about empty selectors.
-    An unknown explicit id is a SpecError naming its line (or `--models`), unless `skip_unavailable`."""
+    """Models named by ids, globs, selectors and inline entries, in order, de-duplicated; plus notes about empty
+    selectors. An unknown explicit id is a SpecError naming its line (or `--models`), unless `skip_unavailable`."""
+    inline = register_inline_models(spec_file)
     registered = LLMFactory.list_models()
     chosen: dict[str, LLMModel] = {}
     out = ResolvedModels()
     notes = out.notes
     for index, entry in enumerate(entries):
         where = f"--models {entry}" if from_cli else spec_file.where("models", index)
+        if isinstance(entry, ModelEntry):
+            model = inline[index] if not from_cli else LLMFactory.register_model(entry.to_model())
+            chosen.setdefault(model.identifier, model)
+            out.explicit.setdefault(model.identifier, where)
+            continue
         if isinstance(entry, str) and not any(c in entry for c in "*?["):
             try:
                 model = LLMFactory.get_model(entry)
@@ -238,7 +258,7 @@ def parse_cli_models(values: Sequence[str]) -> list[str | ModelSelector]:
     return out
 
 
-def build_plan(spec_file: SpecFile, *, models: Sequence[str | ModelSelector] | None = None,
+def build_plan(spec_file: SpecFile, *, models: Sequence[str | ModelSelector | ModelEntry] | None = None,
                model_ids: Sequence[str] | None = None, estimate_unavailable: bool = False,
                skip_unavailable: bool | None = None) -> Plan:
     """Resolve models and configs. `models` overrides the spec's list (CLI --models); `model_ids` pins the
@@ -249,6 +269,7 @@ def build_plan(spec_file: SpecFile, *, models: Sequence[str | ModelSelector] | N
     spec = spec_file.spec
     skip = spec.skip_unavailable if skip_unavailable is None else skip_unavailable
     if model_ids is not None:
+        register_inline_models(spec_file)
         try:
             found = ResolvedModels(models=[LLMFactory.get_model(m) for m in model_ids],
                                    explicit=dict.fromkeys(model_ids, "resume"))

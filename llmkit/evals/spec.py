@@ -26,7 +26,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from llmkit.config import LLMConfig
 from llmkit.errors import ConfigurationError
@@ -34,6 +44,7 @@ from llmkit.evals.datasets import DatasetSpec, load_dataset_prompts
 from llmkit.evals.prompts import PromptFileError, PromptRow, check_unique, decode_text, prompt_from_mapping
 from llmkit.evals.scorers import parse_scorer
 from llmkit.evals.yamlmarks import MarkedDict, load_marked, locate
+from llmkit.modelfile import ModelEntry
 from llmkit.models import LLMProvider, LLMRuntime
 
 
@@ -64,6 +75,19 @@ class ModelSelector(_Strict):
         if self.runtime is None and self.provider is None and self.pattern is None:
             raise ValueError("a model selector needs runtime, provider or pattern")
         return self
+
+
+def _model_kind(value: Any) -> str:
+    """A mapping with a `name` defines a model of one's own; any other mapping selects registered models."""
+    if isinstance(value, str):
+        return "id"
+    if isinstance(value, ModelEntry) or (isinstance(value, Mapping) and "name" in value):
+        return "entry"
+    return "selector"
+
+
+_ModelItem = Annotated[Annotated[str, Tag("id")] | Annotated[ModelSelector, Tag("selector")]
+                       | Annotated[ModelEntry, Tag("entry")], Discriminator(_model_kind)]
 
 
 class ConfigSpec(_Strict):
@@ -112,7 +136,7 @@ class EvalSpec(_Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$", description="letters, digits, '.', '_' or '-'")
     description: str | None = None
-    models: list[str | ModelSelector] = Field(min_length=1)
+    models: list[_ModelItem] = Field(min_length=1)
     configs: list[ConfigSpec] = Field(default_factory=lambda: [ConfigSpec(label="default")], min_length=1)
     prompts: str | list[PromptSpec] | DatasetSpec
     repeats: int = Field(default=1, ge=1, le=10_000)
@@ -189,7 +213,9 @@ def _loc_text(loc: list[Any]) -> str:
 _ALLOWED_FIELDS: dict[str, str] = {
     "": ", ".join(EvalSpec.model_fields),
     "configs": "label, " + ", ".join(LLMConfig.model_fields),
-    "models": "a model id, a glob like 'reasoner-*:mock', or {runtime, provider, pattern, include_unavailable}",
+    "models": "a model id, a glob like 'reasoner-*:mock', {runtime, provider, pattern, include_unavailable}, or a "
+              "model of your own {name, backend, base_url, api_key_env, provider, id, pricing, context_window, "
+              "max_output_tokens}",
     "concurrency": "an int, or {default, per_host, per_model}",
     "rate_limits": "per_host, per_model (requests per minute)",
     "prompts": "a file path, {file | hf, config, split, columns, template, limit, shuffle}, or a list of "
