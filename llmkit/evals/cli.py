@@ -359,6 +359,7 @@ def _export_mlflow(run_dir: Any, uri: str, report: Any = None) -> None:
 
 
 def _models(args: argparse.Namespace) -> int:
+    from llmkit.billing import effective_pricing
     from llmkit.factory import LLMFactory
     from llmkit.models import LLMRuntime
 
@@ -371,7 +372,11 @@ def _models(args: argparse.Namespace) -> int:
 
             raise SpecError(f"--runtime {args.runtime!r}: allowed: {', '.join(r.value for r in LLMRuntime)}") from None
     if args.remote:
+        before = {m.identifier for m in LLMFactory.list_models(runtime="api")}
         LLMFactory.reload_models("api")
+        new = [m for m in LLMFactory.list_models(runtime="api") if m.identifier not in before]
+        print(f"--remote: {len(new)} models beyond the catalog listed by the providers' models endpoints (only clouds "
+              "whose key is set are asked)", file=sys.stderr)
     by_runtime: dict[str, list[list[str]]] = {}
     listed: list[dict[str, Any]] = []
     for m in LLMFactory.list_models(runtime=runtime):
@@ -379,9 +384,10 @@ def _models(args: argparse.Namespace) -> int:
         if args.available and not available:
             continue
         listed.append(_model_json(m, available))
-        rates = m.pricing.rates if m.pricing else None
-        price = "-" if rates is None else f"{rates.input}/{rates.output}" + (
-            " (illustrative)" if m.pricing and m.pricing.illustrative else "")
+        pricing = effective_pricing(m, None)  # the catalog's, else genai-prices' for an API model
+        rates = pricing.rates if pricing else None
+        price = "unknown" if rates is None else f"{rates.input}/{rates.output}" + (
+            " (illustrative)" if pricing and pricing.illustrative else "")
         status = "yes" if available else f"no: {available.reason}"
         if m.status != "active":
             status += f" [{m.status}]"
