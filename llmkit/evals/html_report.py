@@ -107,9 +107,10 @@ def _comparison(report: Report) -> str:
              *[fmt.ci(r[f"{k}_diff"], r[f"{k}_diff_ci_low"], r[f"{k}_diff_ci_high"]) for k in scores],
              fmt.fixed(r["cost_ratio"], 2), fmt.fixed(r["latency_ratio"], 2)] for _, r in c.iterrows()]
     return (f"<h2 id='comparison'>Paired comparison against {escape(str(c['baseline'].iloc[0]))}</h2>"
-            + _table(header, rows) + "<p class='note'>diff = other − baseline over the prompts both answered, 95% "
-            "bootstrap interval over prompts; an interval excluding 0 is a difference the data supports. Ratios: "
-            "list cost per call and median latency relative to the baseline.</p>")
+            + _table(header, rows) + "<p class='note'>diff = other − baseline over the prompts both were asked "
+            f"(scores: {escape(score_rule(report.exclude_errors))}), 95% bootstrap interval over prompts; an "
+            "interval excluding 0 is a difference the data supports. Ratios: list cost per call and median latency "
+            "of successful calls, relative to the baseline.</p>")
 
 
 def _skipped(report: Report) -> str:
