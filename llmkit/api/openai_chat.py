@@ -128,12 +128,13 @@ class OpenAIChatLLM(HTTPLLM):
         finish: str | None = None
         done = False
         async for _event, data in events:
-            if data.strip() == "[DONE]":
+            stripped = data.strip()
+            if stripped == "[DONE]":
                 done = True
                 break
-            if not data.strip():
+            if not stripped:
                 continue
-            chunk = parse_stream_json(endpoint, data, "".join(content))
+            chunk = parse_stream_json(endpoint, data, content)
             if not isinstance(chunk, dict):
                 continue
             if chunk.get("error") is not None:
@@ -159,7 +160,11 @@ class OpenAIChatLLM(HTTPLLM):
 
     def _split(self, message: dict[str, Any]) -> tuple[str, str]:
         """(visible text, reasoning text) of a message or delta: string or typed-part content, reasoning fields."""
-        thought = "".join(str(message[f]) for f in self.profile.reasoning_fields if isinstance(message.get(f), str))
+        thought = ""
+        for name in self.profile.reasoning_fields:  # a loop, not a generator: this runs once per stream chunk
+            value = message.get(name)
+            if isinstance(value, str):
+                thought += value
         raw = message.get("content")
         if isinstance(raw, str) or raw is None:
             return raw or "", thought

@@ -105,7 +105,7 @@ async def json_payloads(events: AsyncIterator[tuple[str, str]], endpoint: Endpoi
     async for _event, data in events:
         if not data.strip():
             continue
-        chunk = parse_stream_json(endpoint, data, "".join(received))
+        chunk = parse_stream_json(endpoint, data, received)
         if not isinstance(chunk, dict):
             continue
         if ("error" in chunk) if error_key_fails else (chunk.get("error") is not None):
