@@ -54,6 +54,7 @@ class OpenAIChatLLM(HTTPLLM):
     """A conversation over Chat Completions; see the module docstring."""
 
     decode = "sse"
+    _fields_cache: tuple[LLMConfig, OpenAIProfile, dict[str, Any]] | None = None
 
     def __init__(self, model: LLMModel, config: LLMConfig | None = None) -> None:
         super().__init__(model, config)
@@ -77,21 +78,31 @@ class OpenAIChatLLM(HTTPLLM):
 
     # ----- request -----------------------------------------------------------------------------------------
     def build_request(self, request: LLMRequest, *, stream: bool) -> WireRequest:
-        profile, config = self.profile, request.config
+        profile = self.profile
         body: dict[str, Any] = {"model": self.model.name, "messages": [self._message(m) for m in request.messages]}
-        body.update(sampling_fields(config, {"temperature": "temperature", "top_p": "top_p", "stop": "stop",
-                                             "max_tokens": profile.max_tokens_field, "seed": profile.seed_field}))
-        extra = config.extra_params
-        for name in profile.passthrough_params:
-            if extra.get(name) is not None:
-                body[name] = extra[name]
-        if profile.thinking_switch is not None and extra.get("thinking_enabled") is not None:
-            profile.thinking_switch.apply(body, bool(extra["thinking_enabled"]))
+        body.update(self._config_fields(request.config))
         if stream:
             body["stream"] = True
             if profile.stream_usage_option:
                 body["stream_options"] = {"include_usage": True}
         return WireRequest(profile.chat_path, body)
+
+    def _config_fields(self, config: LLMConfig) -> dict[str, Any]:
+        """The body fields that come from the config (sampling, pass-through, thinking switch), in body order.
+        Kept for the last (config, profile) on the class: a sweep creates a client per call with the same
+        resolved config. Callers copy them into a new body and never mutate them."""
+        cached = OpenAIChatLLM._fields_cache
+        if cached is None or cached[0] is not config or cached[1] is not self.profile:
+            profile, extra = self.profile, config.extra_params
+            fields = sampling_fields(config, {"temperature": "temperature", "top_p": "top_p", "stop": "stop",
+                                              "max_tokens": profile.max_tokens_field, "seed": profile.seed_field})
+            for name in profile.passthrough_params:
+                if extra.get(name) is not None:
+                    fields[name] = extra[name]
+            if profile.thinking_switch is not None and extra.get("thinking_enabled") is not None:
+                profile.thinking_switch.apply(fields, bool(extra["thinking_enabled"]))
+            cached = OpenAIChatLLM._fields_cache = (config, profile, fields)
+        return cached[2]
 
     def _message(self, message: Message) -> dict[str, Any]:
         role = message.role.value
