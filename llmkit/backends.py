@@ -39,7 +39,7 @@ class Backend:
             ) from exc
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_class(llm_class: str) -> type[BaseLLM]:
     """Import "package.module:ClassName" once: `create_llm` runs per call in a sweep, `import_module` costs ~2 µs
     even when the module is loaded (a failed import is not cached, so installing the package later works)."""
