@@ -194,11 +194,12 @@ class OpenAIChatLLM(HTTPLLM):
     def _usage(self, usage: Any, reasoning: str | None) -> TokenUsage | None:
         if not isinstance(usage, dict):
             return None
+        profile = self.profile
         counts = normalised_usage(
             input_tokens=as_int(usage.get("prompt_tokens")),
             output_tokens=as_int(usage.get("completion_tokens")),
-            reasoning_tokens=first_int(usage, self.profile.reasoning_token_paths),
-            cached_input_tokens=first_int(usage, self.profile.cached_token_paths),
-            cache_write_tokens=first_int(usage, self.profile.cache_write_token_paths),
+            reasoning_tokens=first_int(usage, profile.reasoning_token_paths),
+            cached_input_tokens=first_int(usage, profile.cached_token_paths),
+            cache_write_tokens=first_int(usage, profile.cache_write_token_paths),
         )
-        return with_reasoning_estimate(counts, reasoning)
+        return with_reasoning_estimate(counts, reasoning) if reasoning else counts
