@@ -20,13 +20,13 @@ from llmkit.billing import effective_pricing
 from llmkit.config import LLMConfig
 from llmkit.errors import ConfigurationError, LLMError, StreamError
 from llmkit.messages import ChunkResponse, CompleteResponse, Image, ImageInput, LLMRequest, Message, Role, TokenUsage
+from llmkit.pricing import Pricing, apply_pricing
 from llmkit.streaming import ResponseStream, SyncResponseStream
 from llmkit.tokens import estimated_usage
 from llmkit.usage import TokenUsageTrackingExtension
 
 if TYPE_CHECKING:
     from llmkit.models import LLMModel
-    from llmkit.pricing import Pricing
 
 E = TypeVar("E")
 
@@ -147,7 +147,11 @@ class BaseLLM(ABC):
 
     # ----- calls ----------------------------------------------------------------------------------------
     def _request_for(self, message: Message, *, stream: bool, sample_index: int | None = None) -> LLMRequest:
-        return LLMRequest(tuple([*self.messages, message]), self.config, self.model, stream, sample_index)
+        if self._system_prompt:
+            messages = (Message(Role.SYSTEM, self._system_prompt), *self._history, message)
+        else:
+            messages = (*self._history, message)
+        return LLMRequest(messages, self.config, self.model, stream, sample_index)
 
     async def send_user_message(self, content: str, images: Sequence[ImageInput | Image] | None = None, *,
                                 sample_index: int | None = None) -> CompleteResponse:
@@ -220,8 +224,6 @@ class BaseLLM(ABC):
 
     def price_usage(self, usage: TokenUsage, at: datetime | None = None) -> TokenUsage:
         """Cost of usage at this instance's price (LLMConfig.pricing, else the catalog's); unpriced when none."""
-        from llmkit.pricing import apply_pricing
-
         return apply_pricing(self._pricing(), usage, at)
 
     # ----- sync conveniences -------------------------------------------------------------------------
