@@ -80,7 +80,8 @@ class OpenAIChatLLM(HTTPLLM):
     def build_request(self, request: LLMRequest, *, stream: bool) -> WireRequest:
         profile = self.profile
         body: dict[str, Any] = {"model": self.model.name, "messages": [self._message(m) for m in request.messages]}
-        body.update(self._config_fields(request.config))
+        for name, value in self._config_fields(request.config).items():  # lists/dicts copied: bodies share nothing
+            body[name] = value.copy() if isinstance(value, (list, dict)) else value
         if stream:
             body["stream"] = True
             if profile.stream_usage_option:
@@ -90,7 +91,7 @@ class OpenAIChatLLM(HTTPLLM):
     def _config_fields(self, config: LLMConfig) -> dict[str, Any]:
         """The body fields that come from the config (sampling, pass-through, thinking switch), in body order.
         Kept for the last (config, profile) on the class: a sweep creates a client per call with the same
-        resolved config. Callers copy them into a new body and never mutate them."""
+        resolved config. Never mutated: `build_request` copies them into each body."""
         cached = OpenAIChatLLM._fields_cache
         if cached is None or cached[0] is not config or cached[1] is not self.profile:
             profile, extra = self.profile, config.extra_params
