@@ -172,12 +172,14 @@ class OpenAIChatLLM(HTTPLLM):
 
     def _split(self, message: dict[str, Any]) -> tuple[str, str]:
         """(visible text, reasoning text) of a message or delta: string or typed-part content, reasoning fields."""
+        raw = message.get("content")
+        if type(raw) is str and len(message) == 1:  # the usual stream delta, {"content": "..."}: nothing else in it
+            return raw, ""
         thought = ""
         for name in self.profile.reasoning_fields:  # a loop, not a generator: this runs once per stream chunk
             value = message.get(name)
             if isinstance(value, str):
                 thought += value
-        raw = message.get("content")
         if isinstance(raw, str) or raw is None:
             return raw or "", thought
         text: list[str] = []
