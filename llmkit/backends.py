@@ -9,6 +9,7 @@ Hosts carry only keys and TLS settings, and are moved to each discovered server'
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,16 +31,22 @@ class Backend:
     llm_class: str  # "package.module:ClassName"
 
     def load_class(self) -> type[BaseLLM]:
-        module_name, _, class_name = self.llm_class.partition(":")
         try:
-            module = importlib.import_module(module_name)
+            return _load_class(self.llm_class)
         except ImportError as exc:
             raise ConfigurationError(
                 f"Backend {self.name!r} could not be loaded ({exc})",
                 hint="install llmkit with its dependencies: pip install llmkit",
             ) from exc
-        cls: type[BaseLLM] = getattr(module, class_name)
-        return cls
+
+
+@functools.cache
+def _load_class(llm_class: str) -> type[BaseLLM]:
+    """Import "package.module:ClassName" once: `create_llm` runs per call in a sweep, `import_module` costs ~2 µs
+    even when the module is loaded (a failed import is not cached, so installing the package later works)."""
+    module_name, _, class_name = llm_class.partition(":")
+    cls: type[BaseLLM] = getattr(importlib.import_module(module_name), class_name)
+    return cls
 
 
 _BACKENDS: dict[str, Backend] = {}

@@ -20,13 +20,13 @@ from llmkit.billing import effective_pricing
 from llmkit.config import LLMConfig
 from llmkit.errors import ConfigurationError, LLMError, StreamError
 from llmkit.messages import ChunkResponse, CompleteResponse, Image, ImageInput, LLMRequest, Message, Role, TokenUsage
+from llmkit.pricing import Pricing, apply_pricing
 from llmkit.streaming import ResponseStream, SyncResponseStream
 from llmkit.tokens import estimated_usage
 from llmkit.usage import TokenUsageTrackingExtension
 
 if TYPE_CHECKING:
     from llmkit.models import LLMModel
-    from llmkit.pricing import Pricing
 
 E = TypeVar("E")
 
@@ -45,6 +45,7 @@ class BaseLLM(ABC):
         self._usage_tracker = TokenUsageTrackingExtension()
         self._extensions: list[Any] = [self._usage_tracker]
         self._closed = False
+        self._may_answer = type(self).before_invoke is not BaseLLM.before_invoke  # see `_note_extensions`
 
     @classmethod
     def estimate_output_tokens(cls, model: LLMModel, config: LLMConfig, prompt: str) -> int:
@@ -84,7 +85,9 @@ class BaseLLM(ABC):
     def _user_message(self, content: str, images: Sequence[ImageInput | Image] | None) -> Message:
         if not isinstance(content, str):
             raise ConfigurationError(f"A user message must be a string, got {type(content).__name__}")
-        normalised = tuple(Image.from_input(i) for i in images or ())
+        if not images:  # the common case, without building a generator
+            return Message(Role.USER, content)
+        normalised = tuple(Image.from_input(i) for i in images)
         if normalised and "vision" not in self.model.capabilities:
             raise ConfigurationError(
                 f"{self.model.identifier} does not accept images",
@@ -105,11 +108,19 @@ class BaseLLM(ABC):
     def register_extension(self, extension: E) -> E:
         if extension not in self._extensions:
             self._extensions.append(extension)
+            self._note_extensions()
         return extension
 
     def unregister_extension(self, extension: Any) -> None:
         if extension in self._extensions:
             self._extensions.remove(extension)
+            self._note_extensions()
+
+    def _note_extensions(self) -> None:
+        """Whether `before_invoke` can answer a call (an extension has the hook, or a subclass overrides it): when
+        it cannot, calls skip it — a coroutine and a loop per call saved in the common case (no cache)."""
+        self._may_answer = type(self).before_invoke is not BaseLLM.before_invoke or any(
+            getattr(e, "before_invoke", None) is not None for e in self._extensions)
 
     def get_extension(self, kind: type[E]) -> E | None:
         return next((e for e in self._extensions if isinstance(e, kind)), None)
@@ -136,7 +147,11 @@ class BaseLLM(ABC):
 
     # ----- calls ----------------------------------------------------------------------------------------
     def _request_for(self, message: Message, *, stream: bool, sample_index: int | None = None) -> LLMRequest:
-        return LLMRequest(tuple([*self.messages, message]), self.config, self.model, stream, sample_index)
+        if self._system_prompt:
+            messages = (Message(Role.SYSTEM, self._system_prompt), *self._history, message)
+        else:
+            messages = (*self._history, message)
+        return LLMRequest(messages, self.config, self.model, stream, sample_index)
 
     async def send_user_message(self, content: str, images: Sequence[ImageInput | Image] | None = None, *,
                                 sample_index: int | None = None) -> CompleteResponse:
@@ -145,7 +160,7 @@ class BaseLLM(ABC):
         message = self._user_message(content, images)
         request = self._request_for(message, stream=False, sample_index=sample_index)
         started, at = time.perf_counter(), datetime.now(timezone.utc)
-        hit = await self.before_invoke(request)
+        hit = await self.before_invoke(request) if self._may_answer else None
         if hit is None:
             answer = await self._send_user_message_to_llm(request)
             usage = answer.usage if answer.cached else self.price_usage(answer.usage, at)
@@ -170,7 +185,7 @@ class BaseLLM(ABC):
         message = self._user_message(content, images)
         request = self._request_for(message, stream=True, sample_index=sample_index)
         started, at = time.perf_counter(), datetime.now(timezone.utc)
-        hit = await self.before_invoke(request)
+        hit = await self.before_invoke(request) if self._may_answer else None
         stream.cached = hit is not None
         source = replay_chunks(hit) if hit is not None else self._stream_user_message_to_llm(request)
         try:
@@ -209,8 +224,6 @@ class BaseLLM(ABC):
 
     def price_usage(self, usage: TokenUsage, at: datetime | None = None) -> TokenUsage:
         """Cost of usage at this instance's price (LLMConfig.pricing, else the catalog's); unpriced when none."""
-        from llmkit.pricing import apply_pricing
-
         return apply_pricing(self._pricing(), usage, at)
 
     # ----- sync conveniences -------------------------------------------------------------------------

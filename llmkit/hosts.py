@@ -134,7 +134,7 @@ class Host:
     verify_tls: bool | str = True  # True, False, or a CA bundle (PEM) path
     ca_bundle_env: str | None = None  # a variable naming a CA bundle; when set, TLS is verified against it
     _variables: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)  # what endpoint reads
-    _memo: dict[tuple[str | None, ...], Endpoint] = field(default_factory=dict, init=False, repr=False,
+    _memo: dict[tuple[object, ...], Endpoint] = field(default_factory=dict, init=False, repr=False,
                                                           compare=False)
 
     def __post_init__(self) -> None:
@@ -216,7 +216,7 @@ class Host:
         """The executor's Endpoint, as the environment is now; AuthenticationError naming the variable when a
         required key is missing (`who` names the model in that message). Memoised on the values of the variables
         it reads, so a key set (or changed) later is picked up and an unchanged environment costs a few lookups."""
-        memo_key = settings.snapshot(self._variables)
+        memo_key = settings.fingerprint(self._variables)
         endpoint = self._memo.get(memo_key)
         if endpoint is None:
             endpoint = self._build_endpoint(who)

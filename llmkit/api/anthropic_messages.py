@@ -97,7 +97,7 @@ class AnthropicLLM(HTTPLLM):
         async for event, data in events:
             if event == "ping" or not data.strip():
                 continue
-            payload = parse_stream_json(endpoint, data, "".join(content))
+            payload = parse_stream_json(endpoint, data, content)
             kind = event or (payload.get("type") if isinstance(payload, dict) else "")
             if not isinstance(payload, dict):
                 continue

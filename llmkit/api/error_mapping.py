@@ -190,13 +190,14 @@ def parse_json_body(endpoint: Endpoint, content: bytes) -> Any:
         ) from None
 
 
-def parse_stream_json(endpoint: Endpoint, data: str, partial: str = "") -> Any:
-    """Parse one stream payload; a malformed one raises StreamError carrying what arrived before it."""
+def parse_stream_json(endpoint: Endpoint, data: str, partial: str | list[str] = "") -> Any:
+    """Parse one stream payload; a malformed one raises StreamError carrying what arrived before it. `partial` may
+    be the list of text parts so far: it is joined only on that error, not once per chunk (quadratic otherwise)."""
     try:
         return json.loads(data)
     except ValueError:
         raise StreamError(f"{endpoint.provider} ({endpoint.host}) sent a malformed stream chunk: {data[:200]!r}",
-                          status_code=200, provider_message=data[:200], partial_content=partial) from None
+                          status_code=200, provider_message=data[:200], partial_content="".join(partial)) from None
 
 
 def not_a_stream_error(endpoint: Endpoint, status: int, content_type: str, head: bytes) -> ProviderError:

@@ -157,9 +157,12 @@ def _headers(endpoint: Endpoint, has_body: bool) -> dict[str, str]:
     return headers
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)  # built once, not per call
+
+
 def _dumps(body: Any) -> bytes:
     """The body as httpx's `json=` would encode it."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return _ENCODER.encode(body).encode()
 
 
 def _choose_backend(requested: str | None, has_transport: bool) -> str:

@@ -43,45 +43,47 @@ class LineFramer:
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         if self._buffer:
             chunk = self._buffer + chunk
-        lines = chunk.split(b"\n")
-        self._buffer = lines.pop()
+        complete, newline, self._buffer = chunk.rpartition(b"\n")
         if len(self._buffer) > MAX_LINE_BYTES:
             raise StreamError(f"the stream sent a line longer than {MAX_LINE_BYTES} bytes", status_code=200)
-        return self._items(lines)
+        if not newline:
+            return []
+        # decoded once per chunk, not per line: the same text, since a line end never sits inside a UTF-8 sequence
+        return self._items(complete.decode("utf-8", "replace").split("\n"))
 
     def close(self) -> list[Item]:
         """The end of the body: a last line without its line end still counts (and so does its event)."""
-        lines = [self._buffer, b""] if self._buffer else [b""]
+        last = self._buffer.decode("utf-8", "replace")
         self._buffer = b""
+        lines = [last, ""] if last else [""]
         return self._items(lines) if self._mode == "sse" else self._items(lines[:1])
 
-    def _items(self, lines: list[bytes]) -> list[Item]:
-        items: list[Item] = []
-        mode = self._mode
-        for raw in lines:
-            line = raw.decode("utf-8", "replace")
-            if mode == "sse":
-                self._sse_line(line, items)
-            elif mode == "ndjson":
-                if line.strip():
-                    items.append(("", line))
-            elif line.startswith("data:"):
-                items.append(("", line[6:] if line.startswith("data: ") else line[5:]))
-        return items
+    def _items(self, lines: list[str]) -> list[Item]:
+        if self._mode == "sse":
+            return self._sse(lines)
+        if self._mode == "ndjson":
+            return [("", line) for line in lines if line.strip()]
+        return [("", line[6:] if line.startswith("data: ") else line[5:]) for line in lines if line.startswith("data:")]
 
-    def _sse_line(self, line: str, items: list[Item]) -> None:
-        if not line:
-            if self._data or self._event:
-                items.append((self._event or "message", "\n".join(self._data)))
-                self._event, self._data = "", []
-            return
-        if line[0] == ":":  # a comment, e.g. a keep-alive
-            return
-        name, colon, value = line.partition(":")
-        if colon and value[:1] == " ":
-            value = value[1:]
-        if name == "data":
-            self._data.append(value)
-        elif name == "event":
-            self._event = value
-        # `id` and `retry` matter to browsers reconnecting; a model stream is never resumed
+    def _sse(self, lines: list[str]) -> list[Item]:
+        """SSE events; one loop without a call per line, as this runs for every line of every stream."""
+        items: list[Item] = []
+        event, data = self._event, self._data
+        for line in lines:
+            if not line:
+                if data or event:
+                    items.append((event or "message", "\n".join(data)))
+                    event, data = "", []
+                continue
+            name, colon, value = line.partition(":")
+            if not name:  # the line starts with ":": a comment, e.g. a keep-alive
+                continue
+            if colon and value[:1] == " ":
+                value = value[1:]
+            if name == "data":
+                data.append(value)
+            elif name == "event":
+                event = value
+            # `id` and `retry` matter to browsers reconnecting; a model stream is never resumed
+        self._event, self._data = event, data
+        return items

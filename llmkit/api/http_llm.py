@@ -56,9 +56,11 @@ class HTTPLLM(BaseLLM):
         return host_for(self.model).endpoint(self.model.identifier)
 
     def options(self) -> CallOptions:
-        cached = self._options_cache  # the config is immutable: one CallOptions per config object
+        """One CallOptions per (immutable) config object, kept on the class: a sweep creates a client per call
+        with the same resolved config, so the last one is almost always the one asked for."""
+        cached = HTTPLLM._options_cache
         if cached is None or cached[0] is not self.config:
-            cached = self._options_cache = (self.config, CallOptions.from_config(self.config))
+            cached = HTTPLLM._options_cache = (self.config, CallOptions.from_config(self.config))
         return cached[1]
 
     async def _send_user_message_to_llm(self, request: LLMRequest) -> CompleteResponse:

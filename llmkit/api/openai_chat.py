@@ -54,6 +54,7 @@ class OpenAIChatLLM(HTTPLLM):
     """A conversation over Chat Completions; see the module docstring."""
 
     decode = "sse"
+    _fields_cache: tuple[LLMConfig, OpenAIProfile, dict[str, Any]] | None = None
 
     def __init__(self, model: LLMModel, config: LLMConfig | None = None) -> None:
         super().__init__(model, config)
@@ -77,21 +78,32 @@ class OpenAIChatLLM(HTTPLLM):
 
     # ----- request -----------------------------------------------------------------------------------------
     def build_request(self, request: LLMRequest, *, stream: bool) -> WireRequest:
-        profile, config = self.profile, request.config
+        profile = self.profile
         body: dict[str, Any] = {"model": self.model.name, "messages": [self._message(m) for m in request.messages]}
-        body.update(sampling_fields(config, {"temperature": "temperature", "top_p": "top_p", "stop": "stop",
-                                             "max_tokens": profile.max_tokens_field, "seed": profile.seed_field}))
-        extra = config.extra_params
-        for name in profile.passthrough_params:
-            if extra.get(name) is not None:
-                body[name] = extra[name]
-        if profile.thinking_switch is not None and extra.get("thinking_enabled") is not None:
-            profile.thinking_switch.apply(body, bool(extra["thinking_enabled"]))
+        for name, value in self._config_fields(request.config).items():  # lists/dicts copied: bodies share nothing
+            body[name] = value.copy() if isinstance(value, (list, dict)) else value
         if stream:
             body["stream"] = True
             if profile.stream_usage_option:
                 body["stream_options"] = {"include_usage": True}
         return WireRequest(profile.chat_path, body)
+
+    def _config_fields(self, config: LLMConfig) -> dict[str, Any]:
+        """The body fields that come from the config (sampling, pass-through, thinking switch), in body order.
+        Kept for the last (config, profile) on the class: a sweep creates a client per call with the same
+        resolved config. Never mutated: `build_request` copies them into each body."""
+        cached = OpenAIChatLLM._fields_cache
+        if cached is None or cached[0] is not config or cached[1] is not self.profile:
+            profile, extra = self.profile, config.extra_params
+            fields = sampling_fields(config, {"temperature": "temperature", "top_p": "top_p", "stop": "stop",
+                                              "max_tokens": profile.max_tokens_field, "seed": profile.seed_field})
+            for name in profile.passthrough_params:
+                if extra.get(name) is not None:
+                    fields[name] = extra[name]
+            if profile.thinking_switch is not None and extra.get("thinking_enabled") is not None:
+                profile.thinking_switch.apply(fields, bool(extra["thinking_enabled"]))
+            cached = OpenAIChatLLM._fields_cache = (config, profile, fields)
+        return cached[2]
 
     def _message(self, message: Message) -> dict[str, Any]:
         role = message.role.value
@@ -128,12 +140,13 @@ class OpenAIChatLLM(HTTPLLM):
         finish: str | None = None
         done = False
         async for _event, data in events:
-            if data.strip() == "[DONE]":
+            stripped = data.strip()
+            if stripped == "[DONE]":
                 done = True
                 break
-            if not data.strip():
+            if not stripped:
                 continue
-            chunk = parse_stream_json(endpoint, data, "".join(content))
+            chunk = parse_stream_json(endpoint, data, content)
             if not isinstance(chunk, dict):
                 continue
             if chunk.get("error") is not None:
@@ -159,8 +172,14 @@ class OpenAIChatLLM(HTTPLLM):
 
     def _split(self, message: dict[str, Any]) -> tuple[str, str]:
         """(visible text, reasoning text) of a message or delta: string or typed-part content, reasoning fields."""
-        thought = "".join(str(message[f]) for f in self.profile.reasoning_fields if isinstance(message.get(f), str))
         raw = message.get("content")
+        if type(raw) is str and len(message) == 1:  # the usual stream delta, {"content": "..."}: nothing else in it
+            return raw, ""
+        thought = ""
+        for name in self.profile.reasoning_fields:  # a loop, not a generator: this runs once per stream chunk
+            value = message.get(name)
+            if isinstance(value, str):
+                thought += value
         if isinstance(raw, str) or raw is None:
             return raw or "", thought
         text: list[str] = []
@@ -178,11 +197,12 @@ class OpenAIChatLLM(HTTPLLM):
     def _usage(self, usage: Any, reasoning: str | None) -> TokenUsage | None:
         if not isinstance(usage, dict):
             return None
+        profile = self.profile
         counts = normalised_usage(
             input_tokens=as_int(usage.get("prompt_tokens")),
             output_tokens=as_int(usage.get("completion_tokens")),
-            reasoning_tokens=first_int(usage, self.profile.reasoning_token_paths),
-            cached_input_tokens=first_int(usage, self.profile.cached_token_paths),
-            cache_write_tokens=first_int(usage, self.profile.cache_write_token_paths),
+            reasoning_tokens=first_int(usage, profile.reasoning_token_paths),
+            cached_input_tokens=first_int(usage, profile.cached_token_paths),
+            cache_write_tokens=first_int(usage, profile.cache_write_token_paths),
         )
-        return with_reasoning_estimate(counts, reasoning)
+        return with_reasoning_estimate(counts, reasoning) if reasoning else counts

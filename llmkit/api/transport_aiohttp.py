@@ -108,9 +108,14 @@ class AiohttpTransport:
     async def send(self, endpoint: Endpoint, method: str, url: str, headers: Mapping[str, str], body: bytes | None,
                    params: Mapping[str, str] | None, timeout_s: float) -> Reply:
         session = self.session(endpoint.verify_tls)
-        async with session.request(method, url, data=body, params=params, headers=headers,
-                                   timeout=self._timeout(timeout_s)) as response:
+        # awaited rather than `async with`: two coroutine layers fewer per call; `read()` takes the body to its
+        # end (which hands the connection back to the pool) and `release()` covers a failure while reading
+        response = await session.request(method, url, data=body, params=params, headers=headers,
+                                         timeout=self._timeout(timeout_s))
+        try:
             return Reply(response.status, response.headers, await response.read())
+        finally:
+            response.release()
 
     async def open_stream(self, endpoint: Endpoint, url: str, headers: Mapping[str, str], body: bytes,
                           params: Mapping[str, str] | None, timeout_s: float) -> AiohttpStream:

@@ -1,0 +1,107 @@
+"""What the per-call fast paths keep between calls never goes stale (OpenAI server over loopback).
+
+A sweep creates a client per call, so llmkit keeps a few things across clients: the CallOptions and the config's
+body fields of the last config, the Host endpoint keyed on an environment fingerprint, whether anything can answer
+before the call. Each test changes what such a memo depends on and checks the next request follows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from llmkit import LLMConfig, LLMFactory
+from llmkit.base import BaseLLM
+from llmkit.messages import CompleteResponse, LLMRequest
+from llmkit.settings import fingerprint, snapshot
+from tests.servers import OpenAIChatServer
+
+pytestmark = pytest.mark.timeout(30)
+KEY = "sk-hot-path-test-key"
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    server = OpenAIChatServer("openai", api_key=KEY)
+    server.start()
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url + "/v1")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def test_alternating_configs_each_send_their_own_fields(server: Any) -> None:
+    cold = LLMFactory.resolve("gpt-4.1", LLMConfig(temperature=0.1, max_tokens=50, timeout=20))
+    hot = LLMFactory.resolve("gpt-4.1", LLMConfig(temperature=0.9, timeout=30))
+    for resolved in (cold, hot, cold, hot):
+        llm = LLMFactory.create_llm("gpt-4.1", resolved)
+        await llm.send_user_message("hi")
+        body = server.requests[-1].json
+        assert body["temperature"] == resolved.config.temperature
+        assert body.get("max_completion_tokens", body.get("max_tokens")) == resolved.config.max_tokens
+        assert llm.options().timeout_s == resolved.config.timeout  # type: ignore[attr-defined]
+
+
+async def test_a_body_is_never_shared_with_the_next_call(server: Any) -> None:
+    config = LLMFactory.resolve("gpt-4.1", LLMConfig(stop=["END"]))  # one config object, as a sweep passes it
+    llm = LLMFactory.create_llm("gpt-4.1", config)
+    first = llm.build_request(llm._request_for(llm._user_message("a", None), stream=False), stream=False)  # type: ignore[attr-defined]
+    first.body["stop"].append("changed")  # a caller editing a body it got...
+    await LLMFactory.create_llm("gpt-4.1", config).send_user_message("b")
+    assert server.requests[-1].json["stop"] == ["END"]  # ...does not edit the next one
+
+
+async def test_a_key_changed_between_calls_is_sent(server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    await LLMFactory.create_llm("gpt-4.1").send_user_message("hi")
+    assert server.requests[-1].headers["authorization"] == f"Bearer {KEY}"
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-another-key")
+    with pytest.raises(Exception, match="API key"):  # the server knows only KEY: the new key went out
+        await LLMFactory.create_llm("gpt-4.1").send_user_message("hi")
+    assert server.requests[-1].headers["authorization"] == "Bearer sk-another-key"
+
+
+def test_fingerprint_follows_every_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    names = ("LLMKIT_TEST_A", "LLMKIT_TEST_B")
+    monkeypatch.delenv("LLMKIT_TEST_A", raising=False)
+    monkeypatch.delenv("LLMKIT_TEST_B", raising=False)
+    seen = {fingerprint(names)}
+    for name, value in (("LLMKIT_TEST_A", "1"), ("LLMKIT_TEST_A", "2"), ("LLMKIT_TEST_B", "1")):
+        monkeypatch.setenv(name, value)
+        assert fingerprint(names) not in seen
+        seen.add(fingerprint(names))
+    assert fingerprint(names) == fingerprint(names)
+    monkeypatch.delenv("LLMKIT_TEST_B")
+    assert fingerprint(names) not in seen - {fingerprint(names)}
+    assert snapshot(names) == ("2", None)
+
+
+class _Answer:
+    async def before_invoke(self, llm: BaseLLM, request: LLMRequest) -> CompleteResponse:
+        return CompleteResponse("from the extension", cached=True)
+
+
+async def test_an_extension_registered_later_still_answers(server: Any) -> None:
+    llm = LLMFactory.create_llm("gpt-4.1")
+    await llm.send_user_message("hi")
+    sent = len(server.requests)
+    llm.register_extension(_Answer())
+    assert (await llm.send_user_message("again")).content == "from the extension"
+    assert len(server.requests) == sent  # answered before the call
+    llm.unregister_extension(llm.extensions[-1])
+    assert (await llm.send_user_message("third")).content != "from the extension"
+
+
+async def test_a_subclass_overriding_before_invoke_is_still_called(server: Any) -> None:
+    base = type(LLMFactory.create_llm("gpt-4.1"))
+
+    class Answering(base):  # type: ignore[misc, valid-type]
+        async def before_invoke(self, request: LLMRequest) -> CompleteResponse | None:
+            return CompleteResponse("from the subclass", cached=True)
+
+    model = LLMFactory.get_model("gpt-4.1")
+    assert (await Answering(model).send_user_message("hi")).content == "from the subclass"
+    assert not server.requests
