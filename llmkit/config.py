@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -172,7 +173,6 @@ def validate_config(model: ModelFacts, config: LLMConfig) -> None:
     _validate_cross_field(model, config, properties, instance)
 
 
-_compiled: dict[int, tuple[Mapping[str, Any], Any]] = {}
 
 
 # Optional packages jsonschema probes at import for string-format checks. llmkit's schemas use no formats, and
@@ -200,16 +200,25 @@ def _draft_validator_class() -> Any:
 
 
 def _validator_for(model: ModelFacts) -> Any:
-    """One compiled jsonschema validator per schema object (schemas are immutable)."""
-    Draft202012Validator = _draft_validator_class()
+    """One compiled jsonschema validator per distinct schema, keyed by its canonical JSON (validation runs once per
+    model × config, not per call, so the key's cost is paid rarely; a key by value cannot go stale)."""
+    return _compiled_validator(json.dumps(_plain(model.config_schema), sort_keys=True, default=str))
 
-    schema = model.config_schema
-    hit = _compiled.get(id(schema))
-    if hit is None or hit[0] is not schema:
-        plain = {k: v for k, v in schema.items() if not k.startswith("x-")}
-        hit = (schema, Draft202012Validator(plain))
-        _compiled[id(schema)] = hit
-    return hit[1]
+
+def _plain(value: Any) -> Any:
+    """Schemas are read-only mappings (MappingProxyType) all the way down: plain dicts and lists for JSON."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled_validator(schema_json: str) -> Any:
+    Draft202012Validator = _draft_validator_class()
+    schema = json.loads(schema_json)
+    return Draft202012Validator({k: v for k, v in schema.items() if not k.startswith("x-")})
 
 
 def _validate_with_jsonschema(model: ModelFacts, instance: dict[str, Any]) -> None:

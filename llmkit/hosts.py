@@ -216,7 +216,7 @@ class Host:
         """The executor's Endpoint, as the environment is now; AuthenticationError naming the variable when a
         required key is missing (`who` names the model in that message). Memoised on the values of the variables
         it reads, so a key set (or changed) later is picked up and an unchanged environment costs a few lookups."""
-        memo_key = settings.fingerprint(self._variables)
+        memo_key = settings.snapshot(self._variables)
         endpoint = self._memo.get(memo_key)
         if endpoint is None:
             endpoint = self._build_endpoint(who)

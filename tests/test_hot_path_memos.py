@@ -1,7 +1,7 @@
 """What the per-call fast paths keep between calls never goes stale (OpenAI server over loopback).
 
 A sweep creates a client per call, so llmkit keeps a few things across clients: the CallOptions and the config's
-body fields of the last config, the Host endpoint keyed on an environment fingerprint, whether anything can answer
+body fields of the last config, the Host endpoint keyed on the values of its variables, whether anything can answer
 before the call. Each test changes what such a memo depends on and checks the next request follows.
 """
 
@@ -15,7 +15,7 @@ import pytest
 from llmkit import LLMConfig, LLMFactory
 from llmkit.base import BaseLLM
 from llmkit.messages import CompleteResponse, LLMRequest
-from llmkit.settings import fingerprint, snapshot
+from llmkit.settings import snapshot
 from tests.servers import OpenAIChatServer
 
 pytestmark = pytest.mark.timeout(30)
@@ -64,18 +64,16 @@ async def test_a_key_changed_between_calls_is_sent(server: Any, monkeypatch: pyt
     assert server.requests[-1].headers["authorization"] == "Bearer sk-another-key"
 
 
-def test_fingerprint_follows_every_change(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_endpoint_memo_key_follows_every_change(monkeypatch: pytest.MonkeyPatch) -> None:
     names = ("LLMKIT_TEST_A", "LLMKIT_TEST_B")
     monkeypatch.delenv("LLMKIT_TEST_A", raising=False)
     monkeypatch.delenv("LLMKIT_TEST_B", raising=False)
-    seen = {fingerprint(names)}
+    seen = {snapshot(names)}
     for name, value in (("LLMKIT_TEST_A", "1"), ("LLMKIT_TEST_A", "2"), ("LLMKIT_TEST_B", "1")):
         monkeypatch.setenv(name, value)
-        assert fingerprint(names) not in seen
-        seen.add(fingerprint(names))
-    assert fingerprint(names) == fingerprint(names)
+        assert snapshot(names) not in seen
+        seen.add(snapshot(names))
     monkeypatch.delenv("LLMKIT_TEST_B")
-    assert fingerprint(names) not in seen - {fingerprint(names)}
     assert snapshot(names) == ("2", None)
 
 
