@@ -225,7 +225,7 @@ def test_a_pairwise_baseline_outside_the_run_is_a_spec_error_before_any_call(tmp
 
 
 def test_the_dry_run_estimates_the_judges_too(tmp_path: Path) -> None:
-    from llmkit.evals.cli import format_plan
+    from llmkit.evals.plan_text import format_plan
 
     spec = write_spec(tmp_path, models=["oracle:mock"], configs=[{"label": "default"}], repeats=1,
                       scorers=[JUDGE], max_cost_usd="0.0001")

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from llmkit.evals.models_cli import models_command
+from llmkit.evals.plan_text import empty_plan_reason, format_plan
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_BUDGET, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 FIRST_COMMAND = "python -m llmkit.evals run evals/quickstart.yaml"
@@ -199,7 +201,7 @@ def _run(args: argparse.Namespace) -> int:
         plan = dry_run(args.spec, models=args.models)
         print(format_plan(plan))
         if plan.total_rows == 0:
-            raise SpecError(_empty_plan_reason(plan))
+            raise SpecError(empty_plan_reason(plan))
         return EXIT_OK
     control = RunControl()
 
@@ -235,50 +237,6 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"resume: python -m llmkit.evals run --resume {result.run_dir}")
     return EXIT_BUDGET if result.status == "budget" else EXIT_INTERRUPTED
-
-
-def _empty_plan_reason(plan: Any) -> str:
-    if plan.skipped:
-        reasons = "; ".join(f"{s.model} / {s.config_label}: {s.reason}" for s in plan.skipped)
-        return f"the plan has 0 rows: every model × config was skipped ({reasons})"
-    if not plan.prompts:
-        return "the plan has 0 rows: the spec has no prompts; add some under `prompts:`"
-    return "the plan has 0 rows: no model matched; check `models:` (or --models) with `llmkit models`"
-
-
-def format_plan(p: Any) -> str:
-    """The dry-run text: rows, estimated tokens and cost per model × config, skipped configs, totals."""
-    spec = p.spec_file.spec
-    lines = [f"plan: {spec.name} ({p.spec_file.path or 'inline spec'}): {len(p.models)} models, "
-             f"{len(p.variants)} model×config, {len(p.prompts)} prompts × {p.repeats} repeats = {p.total_rows} rows",
-             "nothing is called; estimates use llmkit.tokens and each model's price (see llmkit.evals.plan)"]
-    table = [["model", "config", "rows", "est_input_tokens", "est_output_tokens", "est_cost_usd", "price"]]
-    for (model, label), est in p.estimates().items():
-        m = next(x for x in p.models if x.identifier == model)
-        price = "unknown" if m.pricing is None else f"${m.pricing.rates.input}/${m.pricing.rates.output} per Mtok" + (
-            " (illustrative)" if m.pricing.illustrative else "")
-        if any(v.unavailable for v in p.variants if v.model.identifier == model and v.label == label):
-            price += " [unavailable now]"
-        table.append([model, label, str(est.rows), str(est.input_tokens), str(est.output_tokens),
-                      f"{est.cost_usd:.6f}", price])
-    total = p.total_estimate()
-    table.append(["total", "", str(total.rows), str(total.input_tokens), str(total.output_tokens),
-                  f"{total.cost_usd:.6f}", ""])
-    lines.append(_grid(table))
-    if p.judge_usd:
-        lines.append(f"judges: about ${p.judge_usd:.6f} more (the judge model's price on the same priors)")
-    if spec.max_cost_usd is not None:
-        verdict = "within" if total.cost_usd + p.judge_usd <= spec.max_cost_usd else "OVER"
-        lines.append(f"max_cost_usd: ${spec.max_cost_usd} — the estimate is {verdict} the cap")
-    for s in p.skipped:
-        lines.append(f"skipped: {s.model} / {s.config_label}: {s.reason}")
-    lines += [f"note: {n}" for n in p.notes]
-    return "\n".join(lines)
-
-
-def _grid(rows: list[list[str]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -358,70 +316,9 @@ def _export_mlflow(run_dir: Any, uri: str, report: Any = None) -> None:
     print(f"mlflow: {where}")
 
 
-def _models(args: argparse.Namespace) -> int:
-    from llmkit.billing import effective_pricing
-    from llmkit.factory import LLMFactory
-    from llmkit.models import LLMRuntime
-
-    runtime = None
-    if args.runtime:
-        try:
-            runtime = LLMRuntime(args.runtime.lower())
-        except ValueError:
-            from llmkit.evals.spec import SpecError
-
-            raise SpecError(f"--runtime {args.runtime!r}: allowed: {', '.join(r.value for r in LLMRuntime)}") from None
-    if args.remote:
-        before = {m.identifier for m in LLMFactory.list_models(runtime="api")}
-        LLMFactory.reload_models("api")
-        new = [m for m in LLMFactory.list_models(runtime="api") if m.identifier not in before]
-        print(f"--remote: {len(new)} models beyond the catalog listed by the providers' models endpoints (only clouds "
-              "whose key is set are asked)", file=sys.stderr)
-    by_runtime: dict[str, list[list[str]]] = {}
-    listed: list[dict[str, Any]] = []
-    for m in LLMFactory.list_models(runtime=runtime):
-        available = LLMFactory.availability(m.identifier)
-        if args.available and not available:
-            continue
-        listed.append(_model_json(m, available))
-        pricing = effective_pricing(m, None)  # the catalog's, else genai-prices' for an API model
-        rates = pricing.rates if pricing else None
-        price = "unknown" if rates is None else f"{rates.input}/{rates.output}" + (
-            " (illustrative)" if pricing and pricing.illustrative else "")
-        status = "yes" if available else f"no: {available.reason}"
-        if m.status != "active":
-            status += f" [{m.status}]"
-        by_runtime.setdefault(m.runtime.value, []).append([m.identifier, m.provider.value, price, status])
-    if args.json:
-        print(json.dumps(listed, indent=1))
-        return EXIT_OK
-    if not by_runtime:
-        print("no models match")
-        return EXIT_OK
-    for name, rows in by_runtime.items():
-        print(f"\n{name} ({len(rows)} models)")
-        print(_grid([["model", "provider", "usd_per_mtok_in/out", "available"], *rows]))
-    print(f"\nuse them in a sweep: {FIRST_COMMAND} --models <id> ...")
-    return EXIT_OK
-
-
-def _model_json(m: Any, available: Any) -> dict[str, Any]:
-    rates = m.pricing.rates if m.pricing else None
-    return {
-        "id": m.identifier, "name": m.name, "provider": m.provider.value, "runtime": m.runtime.value,
-        "status": m.status, "context_window": m.context_window, "capabilities": sorted(m.capabilities),
-        "available": bool(available), "unavailable_reason": None if available else available.reason,
-        "usd_per_mtok": None if rates is None else {
-            "input": str(rates.input), "output": str(rates.output),
-            "cached_input": None if rates.cached_input is None else str(rates.cached_input)},
-        "price_illustrative": bool(m.pricing and m.pricing.illustrative),
-    }
-
-
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "run": _run, "report": _report, "view": _view, "compare": _compare, "models": _models}
+    "run": _run, "report": _report, "view": _view, "compare": _compare, "models": models_command}
 
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main(sys.argv[1:]))
-
