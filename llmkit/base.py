@@ -162,11 +162,9 @@ class BaseLLM(ABC):
         started, at = time.perf_counter(), datetime.now(timezone.utc)
         hit = await self.before_invoke(request) if self._may_answer else None
         if hit is None:
-            answer = await self._send_user_message_to_llm(request)
-            usage = answer.usage if answer.cached else self.price_usage(answer.usage, at)
+            response = await self._answer(request, started, at)
         else:
-            answer, usage = hit, hit.usage
-        response = answer.finished(usage, time.perf_counter() - started, self.model.identifier)
+            response = hit.finished(hit.usage, time.perf_counter() - started, self.model.identifier)
         response = await self.after_invoke(request, response)
         self._history += [message, Message(Role.ASSISTANT, response.content, reasoning=response.reasoning)]
         return response
@@ -218,6 +216,13 @@ class BaseLLM(ABC):
             f"The stream from {self.model.identifier} ended before the model finished",
             partial_content=stream.content,
         )
+
+    async def _answer(self, request: LLMRequest, started: float, at: datetime) -> CompleteResponse:
+        """The backend's answer to `request` as the caller gets it: priced at `at`, timed from `started`, naming
+        the model. HTTPLLM overrides it to build that response in one step from the parsed wire parts."""
+        answer = await self._send_user_message_to_llm(request)
+        usage = answer.usage if answer.cached else self.price_usage(answer.usage, at)
+        return answer.finished(usage, time.perf_counter() - started, self.model.identifier)
 
     def _pricing(self) -> Pricing | None:
         return effective_pricing(self.model, self.config)

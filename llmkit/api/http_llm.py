@@ -3,10 +3,11 @@ responses, streams and error bodies; the executor (llmkit.api.http) does the res
 
 from __future__ import annotations
 
+import time
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Mapping
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from llmkit.api.http import CallOptions, Endpoint, ErrorClassifier, executor
 from llmkit.base import BaseLLM
@@ -15,27 +16,27 @@ from llmkit.messages import ChunkResponse, CompleteResponse, FinishReason, LLMRe
 from llmkit.tokens import estimated_usage
 
 
-@dataclass(frozen=True, slots=True)
-class WireRequest:
-    """What an adapter wants sent: a path relative to the base URL, a JSON body and query parameters."""
+class WireRequest(NamedTuple):
+    """What an adapter wants sent: a path relative to the base URL, a JSON body and query parameters. A named
+    tuple, not a dataclass: built and unpacked once per call, it costs a third of a frozen dataclass to build."""
 
     path: str
     body: Any
     params: Mapping[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class WireResponse:
-    """What an adapter read from a unary response body. `usage` None means the server reported none: HTTPLLM
-    counts it and marks it estimated, as BaseLLM does for a stream whose final chunk has no usage."""
+class WireResponse(NamedTuple):
+    """What an adapter read from a unary response body (a named tuple, as WireRequest). `usage` None means the
+    server reported none: HTTPLLM counts it and marks it estimated, as BaseLLM does for a stream whose final chunk
+    has no usage. `metadata` None is no metadata."""
 
     content: str
     reasoning: str | None
     usage: TokenUsage | None
     finish_reason: FinishReason
     finish_reason_raw: str | None = None
-    raw: Any = field(default=None, repr=False)
-    metadata: dict[str, Any] = field(default_factory=dict)
+    raw: Any = None
+    metadata: dict[str, Any] | None = None
 
 
 class HTTPLLM(BaseLLM):
@@ -63,17 +64,35 @@ class HTTPLLM(BaseLLM):
             cached = HTTPLLM._options_cache = (self.config, CallOptions.from_config(self.config))
         return cached[1]
 
-    async def _send_user_message_to_llm(self, request: LLMRequest) -> CompleteResponse:
+    def _post(self, request: LLMRequest) -> Awaitable[Any]:
+        """The unary exchange for `request`: awaiting it gives the response body (a plain function returning the
+        executor's coroutine, so no coroutine layer is added)."""
         wire = self.build_request(request, stream=False)
-        body = await executor().request_json(self.endpoint(), "POST", wire.path, json_body=wire.body,
-                                             options=self.options(), classify=self.classify_error(),
-                                             params=wire.params)
-        parsed = self.parse_response(body)
-        usage = parsed.usage
-        if usage is None:  # the server reported none: count it (llmkit.tokens) and say so
-            usage = estimated_usage(request.messages, parsed.content, parsed.reasoning)
-        return CompleteResponse(parsed.content, parsed.reasoning, usage, parsed.finish_reason, raw=parsed.raw,
-                                metadata=parsed.metadata, finish_reason_raw=parsed.finish_reason_raw)
+        return executor().request_json(self.endpoint(), "POST", wire.path, json_body=wire.body,
+                                       options=self.options(), classify=self.classify_error(), params=wire.params)
+
+    async def _answer(self, request: LLMRequest, started: float, at: datetime) -> CompleteResponse:
+        """The final response built once: parsed parts, priced counts, latency and model id in one constructor
+        call (the default path builds an unpriced response and then a priced copy of it)."""
+        parsed = self.parse_response(await self._post(request))
+        usage = self.price_usage(self.counted_usage(parsed, request), at)
+        return CompleteResponse(parsed.content, parsed.reasoning, usage, parsed.finish_reason,
+                                time.perf_counter() - started, None, False, None, self.model.identifier, parsed.raw,
+                                parsed.metadata or {}, parsed.finish_reason_raw)
+
+    async def _send_user_message_to_llm(self, request: LLMRequest) -> CompleteResponse:
+        """The backend contract's unpriced answer; calls through BaseLLM take `_answer` instead."""
+        parsed = self.parse_response(await self._post(request))
+        return CompleteResponse(parsed.content, parsed.reasoning, self.counted_usage(parsed, request),
+                                parsed.finish_reason, raw=parsed.raw, metadata=parsed.metadata or {},
+                                finish_reason_raw=parsed.finish_reason_raw)
+
+    def counted_usage(self, parsed: WireResponse, request: LLMRequest) -> TokenUsage:
+        """The token counts of a unary answer: the server's, or — when it reported none — counted with
+        `llmkit.tokens` and marked estimated. A backend whose server leaves out a count overrides it."""
+        if parsed.usage is None:
+            return estimated_usage(request.messages, parsed.content, parsed.reasoning)
+        return parsed.usage
 
     def _stream_user_message_to_llm(self, request: LLMRequest) -> AsyncIterator[ChunkResponse]:
         """The adapter's chunks as they are: BaseLLM counts a final chunk without usage (one path for every

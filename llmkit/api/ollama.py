@@ -20,7 +20,7 @@ from llmkit.api.http import Endpoint, ErrorClassifier, provider_message
 from llmkit.api.http_llm import HTTPLLM, WireRequest, WireResponse
 from llmkit.api.wire import as_int, as_text, finish_reason, json_payloads, normalised_usage, sampling_fields
 from llmkit.errors import ConfigurationError, LLMError, ModelNotFoundError, ProviderError, StreamError
-from llmkit.messages import ChunkResponse, CompleteResponse, FinishReason, LLMRequest, Message, Role, TokenUsage
+from llmkit.messages import ChunkResponse, FinishReason, LLMRequest, Message, Role, TokenUsage
 from llmkit.tokens import count_message_tokens
 
 DURATION_FIELDS = ("total_duration", "load_duration", "prompt_eval_duration", "eval_duration")
@@ -102,9 +102,9 @@ class OllamaLLM(HTTPLLM):
         raise StreamError(f"Ollama ({endpoint.host}) closed the stream before its done line", status_code=200,
                           partial_content="".join(content))
 
-    async def _send_user_message_to_llm(self, request: LLMRequest) -> CompleteResponse:
-        response = await super()._send_user_message_to_llm(request)
-        return _fill_missing_input(response, request)
+    def counted_usage(self, parsed: WireResponse, request: LLMRequest) -> TokenUsage:
+        counted = super().counted_usage(parsed, request)
+        return counted if counted.input_tokens else _estimated_input(counted, request)
 
     async def _stream_user_message_to_llm(self, request: LLMRequest) -> AsyncIterator[ChunkResponse]:
         async for chunk in super()._stream_user_message_to_llm(request):
@@ -142,14 +142,6 @@ def _estimated_input(usage: TokenUsage, request: LLMRequest) -> TokenUsage:
     from dataclasses import replace
 
     return replace(usage, input_tokens=count_message_tokens(m.content for m in request.messages), estimated=True)
-
-
-def _fill_missing_input(response: CompleteResponse, request: LLMRequest) -> CompleteResponse:
-    if response.usage.input_tokens:
-        return response
-    from dataclasses import replace
-
-    return replace(response, usage=_estimated_input(response.usage, request))
 
 
 def _finish(raw: str | None) -> FinishReason:
