@@ -162,7 +162,7 @@ class BaseLLM(ABC):
         started, at = time.perf_counter(), datetime.now(timezone.utc)
         hit = await self.before_invoke(request) if self._may_answer else None
         if hit is None:
-            response = await self._answer(request, started, at)
+            response = await self._fresh_response(request, started, at)
         else:
             response = hit.finished(hit.usage, time.perf_counter() - started, self.model.identifier)
         response = await self.after_invoke(request, response)
@@ -217,7 +217,7 @@ class BaseLLM(ABC):
             partial_content=stream.content,
         )
 
-    async def _answer(self, request: LLMRequest, started: float, at: datetime) -> CompleteResponse:
+    async def _fresh_response(self, request: LLMRequest, started: float, at: datetime) -> CompleteResponse:
         """The backend's answer to `request` as the caller gets it: priced at `at`, timed from `started`, naming
         the model. HTTPLLM overrides it to build that response in one step from the parsed wire parts."""
         answer = await self._send_user_message_to_llm(request)

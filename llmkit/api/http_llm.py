@@ -71,7 +71,7 @@ class HTTPLLM(BaseLLM):
         return executor().request_json(self.endpoint(), "POST", wire.path, json_body=wire.body,
                                        options=self.options(), classify=self.classify_error(), params=wire.params)
 
-    async def _answer(self, request: LLMRequest, started: float, at: datetime) -> CompleteResponse:
+    async def _fresh_response(self, request: LLMRequest, started: float, at: datetime) -> CompleteResponse:
         """The final response built once: parsed parts, priced counts, latency and model id in one constructor
         call (the default path builds an unpriced response and then a priced copy of it)."""
         parsed = self.parse_response(await self._post(request))
@@ -81,7 +81,7 @@ class HTTPLLM(BaseLLM):
                                 parsed.metadata or {}, parsed.finish_reason_raw)
 
     async def _send_user_message_to_llm(self, request: LLMRequest) -> CompleteResponse:
-        """The backend contract's unpriced answer; calls through BaseLLM take `_answer` instead."""
+        """The backend contract's unpriced answer; calls through BaseLLM take `_fresh_response` instead."""
         parsed = self.parse_response(await self._post(request))
         return CompleteResponse(parsed.content, parsed.reasoning, self.counted_usage(parsed, request),
                                 parsed.finish_reason, raw=parsed.raw, metadata=parsed.metadata or {},
