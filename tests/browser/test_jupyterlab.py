@@ -90,13 +90,11 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         log.close()
 
 
-def test_widgets_render_and_stream_in_jupyterlab(browser: Any, lab: tuple[str, Path]) -> None:
+def _loopback_page(browser: Any, base: str, viewport: dict[str, int]) -> tuple[Any, Any, list[str]]:
+    """A page whose every request that is not the lab server, `data:` or `blob:` is aborted and listed."""
     from playwright.sync_api import expect
 
-    started = time.perf_counter()
-    base, notebooks = lab
-    shutil.copy(NOTEBOOK, notebooks / "compare.ipynb")
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    context = browser.new_context(viewport=viewport)
     blocked: list[str] = []
 
     def guard(route: Any) -> None:
@@ -111,6 +109,16 @@ def test_widgets_render_and_stream_in_jupyterlab(browser: Any, lab: tuple[str, P
     page = context.new_page()
     page.set_default_timeout(60_000)
     expect.set_options(timeout=60_000)
+    return context, page, blocked
+
+
+def test_widgets_render_and_stream_in_jupyterlab(browser: Any, lab: tuple[str, Path]) -> None:
+    from playwright.sync_api import expect
+
+    started = time.perf_counter()
+    base, notebooks = lab
+    shutil.copy(NOTEBOOK, notebooks / "compare.ipynb")
+    context, page, blocked = _loopback_page(browser, base, {"width": 1280, "height": 1000})
     try:
         page.goto(f"{base}/lab/tree/compare.ipynb")
         loaded_at = time.perf_counter()
@@ -180,21 +188,7 @@ def test_runview_filters_and_shows_answers_in_jupyterlab(browser: Any, lab: tupl
     shutil.copy(ROOT / "notebooks" / "04_cost_report.ipynb", notebooks / "cost.ipynb")
     for folder in ("evals", "data"):  # the notebook finds the quickstart spec and prompts next to it
         shutil.copytree(ROOT / folder, notebooks / folder)
-    context = browser.new_context(viewport={"width": 1400, "height": 1900})  # room for the whole widget
-    blocked: list[str] = []
-
-    def guard(route: Any) -> None:
-        url = route.request.url
-        if url.startswith((base, "data:", "blob:")):
-            route.continue_()
-        else:
-            blocked.append(url)
-            route.abort()
-
-    context.route("**/*", guard)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    expect.set_options(timeout=60_000)
+    context, page, blocked = _loopback_page(browser, base, {"width": 1400, "height": 1900})  # room for the widget
     try:
         page.goto(f"{base}/lab/tree/cost.ipynb")
         page.wait_for_function(KERNEL_READY, timeout=60_000)
