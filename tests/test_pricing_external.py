@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -117,18 +116,6 @@ def test_without_genai_prices_every_uncatalogued_model_is_unknown() -> None:
 
 
 # ----- uncatalogued models over loopback ----------------------------------------------------------------------
-@pytest.fixture
-def openai_host(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAIChatServer]:
-    server = OpenAIChatServer("openai", api_key=SENTINEL_KEY)
-    server.start()
-    monkeypatch.setenv("OPENAI_API_KEY", SENTINEL_KEY)
-    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url + "/v1")
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def api_model(name: str, provider: LLMProvider, backend: str) -> LLMModel:
     """An API model outside the catalog, registered without a price: effective_pricing chains catalog miss →
     genai-prices → unknown."""

@@ -4,7 +4,6 @@ OpenAI cache-write tokens read from the usage and billed at the cache-write rate
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from llmkit.display import usage_line
 from llmkit.evals.report import summarize
 from llmkit.models import LLMModel, LLMProvider, LLMRuntime
 from llmkit.pricing import FREE, Pricing, apply_pricing, unpriced
-from tests.provider_contract import SENTINEL_KEY
 from tests.servers import OpenAIChatServer
 from tests.servers.replies import CACHE_WRITE_TOKENS
 
@@ -109,18 +107,6 @@ def test_eval_rows_carry_nan_cost_and_the_summary_names_the_model(unpriced_model
 
 
 # ----- OpenAI cache writes ------------------------------------------------------------------------------------
-@pytest.fixture
-def openai_host(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAIChatServer]:
-    server = OpenAIChatServer("openai", api_key=SENTINEL_KEY)
-    server.start()
-    monkeypatch.setenv("OPENAI_API_KEY", SENTINEL_KEY)
-    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url + "/v1")
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.mark.parametrize("streaming", [False, True])
 async def test_openai_cache_write_tokens_are_billed_at_the_write_rate(openai_host: OpenAIChatServer,
                                                                       streaming: bool) -> None:

@@ -26,6 +26,7 @@ __all__ = [
     "hung_server",
     "loopback",
     "ollama_server",
+    "openai_host",
     "openai_server",
 ]
 
@@ -57,6 +58,21 @@ def _serve(server: S) -> Iterator[S]:
 @pytest.fixture
 def openai_server() -> Iterator[OpenAIChatServer]:
     yield from _serve(OpenAIChatServer("openai"))
+
+
+@pytest.fixture
+def openai_host(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAIChatServer]:
+    """The `openai` API backend pointed at a loopback server that accepts only the test suite's sentinel key."""
+    from tests.provider_contract import SENTINEL_KEY
+
+    server = OpenAIChatServer("openai", api_key=SENTINEL_KEY)
+    server.start()
+    monkeypatch.setenv("OPENAI_API_KEY", SENTINEL_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url + "/v1")
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
