@@ -7,7 +7,6 @@ before the call. Each test changes what such a memo depends on and checks the ne
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,22 +15,16 @@ from llmkit import LLMConfig, LLMFactory
 from llmkit.base import BaseLLM
 from llmkit.messages import CompleteResponse, LLMRequest
 from llmkit.settings import snapshot
+from tests.provider_contract import SENTINEL_KEY as KEY
 from tests.servers import OpenAIChatServer
 
 pytestmark = pytest.mark.timeout(30)
-KEY = "sk-hot-path-test-key"
 
 
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    server = OpenAIChatServer("openai", api_key=KEY)
-    server.start()
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url + "/v1")
-    try:
-        yield server
-    finally:
-        server.stop()
+def server(openai_host: OpenAIChatServer) -> OpenAIChatServer:
+    """The shared loopback OpenAI server (tests/servers/fixtures.py), accepting only KEY."""
+    return openai_host
 
 
 async def test_alternating_configs_each_send_their_own_fields(server: Any) -> None:
