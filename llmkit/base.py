@@ -46,6 +46,7 @@ class BaseLLM(ABC):
         self._extensions: list[Any] = [self._usage_tracker]
         self._closed = False
         self._may_answer = type(self).before_invoke is not BaseLLM.before_invoke  # see `_note_extensions`
+        self._may_replace = type(self).after_invoke is not BaseLLM.after_invoke
 
     @classmethod
     def estimate_output_tokens(cls, model: LLMModel, config: LLMConfig, prompt: str) -> int:
@@ -117,10 +118,12 @@ class BaseLLM(ABC):
             self._note_extensions()
 
     def _note_extensions(self) -> None:
-        """Whether `before_invoke` can answer a call (an extension has the hook, or a subclass overrides it): when
-        it cannot, calls skip it — a coroutine and a loop per call saved in the common case (no cache)."""
+        """Whether the hooks have anything to run (an extension has the hook, or a subclass overrides it): when
+        not, calls skip them — coroutines and loops per call saved in the common case (no cache, no extension)."""
         self._may_answer = type(self).before_invoke is not BaseLLM.before_invoke or any(
             getattr(e, "before_invoke", None) is not None for e in self._extensions)
+        self._may_replace = type(self).after_invoke is not BaseLLM.after_invoke or any(
+            getattr(e, "after_invoke", None) is not None for e in self._extensions)
 
     def get_extension(self, kind: type[E]) -> E | None:
         return next((e for e in self._extensions if isinstance(e, kind)), None)
@@ -165,7 +168,9 @@ class BaseLLM(ABC):
             response = await self._fresh_response(request, started, at)
         else:
             response = hit.finished(hit.usage, time.perf_counter() - started, self.model.identifier)
-        response = await self.after_invoke(request, response)
+        if self._may_replace:
+            response = await self.after_invoke(request, response)
+        self._usage_tracker.record(response, at, self.model.identifier)
         self._history += [message, Message(Role.ASSISTANT, response.content, reasoning=response.reasoning)]
         return response
 
@@ -198,7 +203,9 @@ class BaseLLM(ABC):
                         usage = self.price_usage(usage, at)
                     response = stream._assemble(chunk, usage, time.perf_counter() - started, self.model.identifier,
                                                 hit)
-                    response = await self.after_invoke(request, response)
+                    if self._may_replace:
+                        response = await self.after_invoke(request, response)
+                    self._usage_tracker.record(response, at, self.model.identifier)
                     stream._finish(response)
                     self._history += [message, Message(Role.ASSISTANT, response.content, reasoning=response.reasoning)]
                     yield replace(chunk, usage=response.usage)

@@ -7,15 +7,15 @@ the LLM but the response (which names its model), so it imports only the value t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from llmkit.messages import CompleteResponse, LLMRequest, TokenUsage
+from llmkit.messages import CompleteResponse, TokenUsage
 
 
 @dataclass(frozen=True, slots=True)
 class UsageRecord:
-    """Usage of one call."""
+    """Usage of one call; `at` is when it was made (the time it was priced at)."""
 
     model: str
     usage: TokenUsage
@@ -32,11 +32,12 @@ class TokenUsageTrackingExtension:
     def __init__(self) -> None:
         self.records: list[UsageRecord] = []
 
-    async def after_invoke(self, llm: object, request: LLMRequest, response: CompleteResponse) -> None:
-        self.records.append(
-            UsageRecord(response.model or request.model.identifier, response.usage, response.latency_s,
-                        response.cached, datetime.now(timezone.utc))
-        )
+    def record(self, response: CompleteResponse, at: datetime, model: str) -> None:
+        """Keep the usage of one finished call to `model` made at `at`. BaseLLM calls it after the extensions'
+        hooks, so the record is of the response the caller gets; a plain method, not a hook (no coroutine per
+        call)."""
+        self.records.append(UsageRecord(response.model or model, response.usage, response.latency_s,
+                                        response.cached, at))
 
     @property
     def total(self) -> TokenUsage:

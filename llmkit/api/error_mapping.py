@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from llmkit.api.endpoint import Endpoint, ErrorClassifier
+from llmkit.api.jsoncodec import loads
 from llmkit.errors import (
     AuthenticationError,
     ContextLengthError,
@@ -182,7 +183,7 @@ def _reset_seconds(value: str) -> float | None:
 # ----- bodies that are not what was asked for ------------------------------------------------------------------
 def parse_json_body(endpoint: Endpoint, content: bytes) -> Any:
     try:
-        return json.loads(content)
+        return loads(content)
     except ValueError:
         snippet = content[:200].decode("utf-8", "replace")
         raise ProviderError(
@@ -194,7 +195,7 @@ def parse_stream_json(endpoint: Endpoint, data: str, partial: str | list[str] = 
     """Parse one stream payload; a malformed one raises StreamError carrying what arrived before it. `partial` may
     be the list of text parts so far: it is joined only on that error, not once per chunk (quadratic otherwise)."""
     try:
-        return json.loads(data)
+        return loads(data)
     except ValueError:
         raise StreamError(f"{endpoint.provider} ({endpoint.host}) sent a malformed stream chunk: {data[:200]!r}",
                           status_code=200, provider_message=data[:200], partial_content="".join(partial)) from None

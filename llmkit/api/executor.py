@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -22,6 +21,7 @@ from llmkit import settings
 from llmkit.api.endpoint import CallOptions, Endpoint, ErrorClassifier
 from llmkit.api.error_mapping import map_http_error, not_a_stream_error, parse_json_body
 from llmkit.api.framing import Item, LineFramer
+from llmkit.api.jsoncodec import dumps
 from llmkit.api.retry import limit_of, retry_after_failure
 from llmkit.api.transport import ByteStream, Transport
 from llmkit.api.transport_httpx import HttpxTransport
@@ -65,13 +65,14 @@ class HTTPExecutor:
                            params: Mapping[str, str] | None = None) -> Any:
         """Send a request and return the parsed JSON body, retrying retryable failures within the deadline."""
         started = time.monotonic()
-        body = None if json_body is None else _dumps(json_body)
-        call = (endpoint, method, endpoint.url(path), _headers(endpoint, body is not None), body, params, classify,
-                options)
+        body = None if json_body is None else dumps(json_body)
+        url, headers = endpoint.url(path), _headers(endpoint, body is not None)
         try:
-            return await self._json_once(*call, options.first_attempt_s)
+            return await self._json_once(endpoint, method, url, headers, body, params, classify, options,
+                                         options.first_attempt_s)
         except LLMError as exc:
-            return await retry_after_failure(exc, partial(self._json_once, *call), options, started)
+            again = partial(self._json_once, endpoint, method, url, headers, body, params, classify, options)
+            return await retry_after_failure(exc, again, options, started)
 
     async def _json_once(self, endpoint: Endpoint, method: str, url: str, headers: Mapping[str, str],
                          body: bytes | None, params: Mapping[str, str] | None, classify: ErrorClassifier | None,
@@ -93,7 +94,7 @@ class HTTPExecutor:
         (`"ndjson"`, event name ""), or `data:` lines (`"data-lines"`). A try lasts until the first event; only
         tries are retried."""
         started = time.monotonic()
-        call = (endpoint, endpoint.url(path), _headers(endpoint, True), _dumps(json_body), params, decode, classify,
+        call = (endpoint, endpoint.url(path), _headers(endpoint, True), dumps(json_body), params, decode, classify,
                 options)
         try:
             opened = await self._open_stream(*call, options.first_attempt_s)
@@ -155,14 +156,6 @@ def _headers(endpoint: Endpoint, has_body: bool) -> dict[str, str]:
     if has_body:
         headers.setdefault("content-type", "application/json")
     return headers
-
-
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)  # built once, not per call
-
-
-def _dumps(body: Any) -> bytes:
-    """The body as httpx's `json=` would encode it."""
-    return _ENCODER.encode(body).encode()
 
 
 def _choose_backend(requested: str | None, has_transport: bool) -> str:

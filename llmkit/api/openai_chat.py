@@ -121,16 +121,17 @@ class OpenAIChatLLM(HTTPLLM):
     # ----- responses ---------------------------------------------------------------------------------------
     def parse_response(self, body: Any) -> WireResponse:
         choices = body.get("choices") if isinstance(body, dict) else None
-        if not choices or not isinstance(choices[0], dict):
+        choice = choices[0] if choices and isinstance(choices, list) else None
+        if not isinstance(choice, dict):
             message = provider_message(body, str(body)[:300])
             raise ProviderError(f"{self.profile.label} answered without choices: {message}", status_code=200,
                                 provider_message=message)
-        choice = choices[0]
         content, reasoning = self._split(choice.get("message") or {})
-        reasoning_text = reasoning or None
-        raw = as_text(choice.get("finish_reason"))
-        return WireResponse(content, reasoning_text, self._usage(body.get("usage"), reasoning_text),
-                            finish_reason(raw, FINISH_REASONS), raw, raw=body)
+        raw = choice.get("finish_reason")
+        if raw is not None and type(raw) is not str:
+            raw = str(raw)
+        return WireResponse(content, reasoning or None, self._usage(body.get("usage"), reasoning),
+                            FINISH_REASONS.get(raw, "unknown") if raw is not None else "unknown", raw, raw=body)
 
     async def parse_stream(self, events: AsyncIterator[tuple[str, str]],
                            endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:
@@ -198,11 +199,8 @@ class OpenAIChatLLM(HTTPLLM):
         if not isinstance(usage, dict):
             return None
         profile = self.profile
-        counts = normalised_usage(
-            input_tokens=as_int(usage.get("prompt_tokens")),
-            output_tokens=as_int(usage.get("completion_tokens")),
-            reasoning_tokens=first_int(usage, profile.reasoning_token_paths),
-            cached_input_tokens=first_int(usage, profile.cached_token_paths),
-            cache_write_tokens=first_int(usage, profile.cache_write_token_paths),
-        )
+        counts = normalised_usage(as_int(usage.get("prompt_tokens")), as_int(usage.get("completion_tokens")),
+                                  first_int(usage, profile.reasoning_token_paths),
+                                  first_int(usage, profile.cached_token_paths),
+                                  first_int(usage, profile.cache_write_token_paths))
         return with_reasoning_estimate(counts, reasoning) if reasoning else counts

@@ -54,19 +54,15 @@ def first_int(value: Any, paths: Iterable[Sequence[str]]) -> int:
     return 0
 
 
-def normalised_usage(*, input_tokens: int, output_tokens: int, reasoning_tokens: int = 0,
+def normalised_usage(input_tokens: int, output_tokens: int, reasoning_tokens: int = 0,
                      cached_input_tokens: int = 0, cache_write_tokens: int = 0,
                      estimated: bool = False) -> TokenUsage:
     """A TokenUsage that obeys the billing rules whatever the server sent: input ⊇ cached reads + cache writes,
     output ⊇ reasoning."""
-    return TokenUsage(
-        input_tokens=max(input_tokens, cached_input_tokens + cache_write_tokens),
-        output_tokens=max(output_tokens, reasoning_tokens),
-        reasoning_tokens=reasoning_tokens,
-        cached_input_tokens=cached_input_tokens,
-        cache_write_tokens=cache_write_tokens,
-        estimated=estimated,
-    )
+    cached_and_written = cached_input_tokens + cache_write_tokens
+    return TokenUsage(input_tokens if input_tokens >= cached_and_written else cached_and_written,
+                      output_tokens if output_tokens >= reasoning_tokens else reasoning_tokens,
+                      reasoning_tokens, cached_input_tokens, cache_write_tokens, estimated=estimated)
 
 
 def finish_reason(raw: Any, table: Mapping[str, FinishReason]) -> FinishReason:
