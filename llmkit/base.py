@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from dataclasses import replace
 from datetime import datetime, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
 
 from llmkit._sync import run_sync
 from llmkit.billing import effective_pricing
@@ -208,7 +209,7 @@ class BaseLLM(ABC):
                     self._usage_tracker.record(response, at, self.model.identifier)
                     stream._finish(response)
                     self._history += [message, Message(Role.ASSISTANT, response.content, reasoning=response.reasoning)]
-                    yield replace(chunk, usage=response.usage)
+                    yield attrs.evolve(chunk, usage=response.usage)
                     return
                 yield chunk
         except LLMError as exc:

@@ -2,6 +2,11 @@
 
 They render themselves (`__str__`, `_repr_html_`) with the standard library only: a value type never imports
 presentation code (`llmkit.display` builds on these, not the other way round).
+
+They are attrs classes, frozen and without slots, rather than frozen dataclasses: attrs sets the fields of such a
+class through the instance dict, which builds an object about three times faster than a frozen dataclass (it calls
+`object.__setattr__` per field), and every model call builds several (the request, the usage, the response, a
+history message, a usage record). `attrs.evolve` is their `dataclasses.replace`.
 """
 
 from __future__ import annotations
@@ -11,12 +16,14 @@ import enum
 import hashlib
 import html
 import mimetypes
-from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, Union, get_args
 
+import attrs
+
 _ZERO = Decimal(0)
+
 
 FinishReason = Literal["stop", "length", "content_filter", "tool_calls", "error", "unknown"]
 """Why a model stopped, the same words for every provider: `stop` (a natural end or a stop sequence), `length`
@@ -38,7 +45,7 @@ class Role(str, enum.Enum):
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
+@attrs.frozen(slots=False)
 class Image:
     """An image normalised once: either a remote URL or bytes with their media type."""
 
@@ -97,7 +104,7 @@ def _sniff_media_type(data: bytes) -> str:
     return "application/octet-stream"
 
 
-@dataclass(frozen=True, slots=True)
+@attrs.frozen(slots=False)
 class Message:
     """One turn of a conversation."""
 
@@ -112,7 +119,7 @@ class Message:
         return f"Message({self.role.value}, {text!r}{extra})"
 
 
-@dataclass(frozen=True, slots=True)
+@attrs.frozen(slots=False)
 class TokenUsage:
     """Tokens of one call (or a sum of calls) and what they cost in USD.
 
@@ -146,7 +153,7 @@ class TokenUsage:
             return NotImplemented
         values: dict[str, Any] = {}
         priced = self.priced and other.priced
-        for f in fields(self):
+        for f in attrs.fields(TokenUsage):
             a, b = getattr(self, f.name), getattr(other, f.name)
             if f.name == "estimated":
                 values[f.name] = a or b
@@ -174,7 +181,7 @@ class TokenUsage:
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: (str(v) if isinstance(v, Decimal) else v)
-                for f in fields(self) for v in [getattr(self, f.name)]}
+                for f in attrs.fields(TokenUsage) for v in [getattr(self, f.name)]}
 
     def __str__(self) -> str:
         """One plain-text line of tokens and cost, as the CLI, the playground and reprs show it."""
@@ -199,21 +206,21 @@ def format_usd(value: object) -> str:
     return "unknown" if value is None else f"${float(str(value)):.6f}"
 
 
-@dataclass(frozen=True, slots=True)
+@attrs.frozen(slots=False)
 class CompleteResponse:
     """The answer to one unary call (or the assembled result of a stream)."""
 
     content: str
     reasoning: str | None = None
-    usage: TokenUsage = field(default_factory=TokenUsage)
+    usage: TokenUsage = attrs.field(factory=TokenUsage)
     finish_reason: FinishReason | None = None
     latency_s: float | None = None
     ttft_s: float | None = None
     cached: bool = False
     original_latency_s: float | None = None
     model: str | None = None
-    raw: Any = field(default=None, repr=False, compare=False)
-    metadata: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    raw: Any = attrs.field(default=None, repr=False, eq=False)
+    metadata: dict[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
     finish_reason_raw: str | None = None
     """The provider's own word for why it stopped (`end_turn`, `MAX_TOKENS`, ...), kept beside the normalised one."""
 
@@ -221,8 +228,8 @@ class CompleteResponse:
         return self.content
 
     def finished(self, usage: TokenUsage, latency_s: float, model: str) -> CompleteResponse:
-        """This response with its priced usage, measured latency and model id: `dataclasses.replace` without
-        its generic per-field machinery, because it runs once per call on the hot path."""
+        """This response with its priced usage, measured latency and model id: `attrs.evolve` without its
+        generic per-field machinery, because it runs once per call on the hot path."""
         return CompleteResponse(self.content, self.reasoning, usage, self.finish_reason, latency_s, self.ttft_s,
                                 self.cached, self.original_latency_s, model, self.raw, self.metadata,
                                 self.finish_reason_raw)
@@ -260,7 +267,7 @@ class CompleteResponse:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@attrs.frozen(slots=False)
 class ChunkResponse:
     """One piece of a streamed answer; the last one has `is_complete=True` and carries the usage and the finish
     reason. A backend leaves the final chunk's `usage` None when the server reported none (llmkit then counts it
@@ -271,11 +278,11 @@ class ChunkResponse:
     is_complete: bool = False
     usage: TokenUsage | None = None
     finish_reason: FinishReason | None = None
-    raw: Any = field(default=None, repr=False, compare=False)
+    raw: Any = attrs.field(default=None, repr=False, eq=False)
     finish_reason_raw: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@attrs.frozen(slots=False)
 class LLMRequest:
     """Everything one call sends, as extensions (and the cache key) see it.
 

@@ -6,14 +6,15 @@ the LLM but the response (which names its model), so it imports only the value t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import attrs
 
 from llmkit.messages import CompleteResponse, TokenUsage
 
 
-@dataclass(frozen=True, slots=True)
+@attrs.frozen(slots=False)  # as llmkit.messages' value types
 class UsageRecord:
     """Usage of one call; `at` is when it was made (the time it was priced at)."""
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import attrs
+
 from llmkit.api.http import Endpoint, ErrorClassifier, provider_message
 from llmkit.api.http_llm import HTTPLLM, WireRequest, WireResponse
 from llmkit.api.wire import as_int, as_text, finish_reason, json_payloads, normalised_usage, sampling_fields
@@ -109,9 +111,7 @@ class OllamaLLM(HTTPLLM):
     async def _stream_user_message_to_llm(self, request: LLMRequest) -> AsyncIterator[ChunkResponse]:
         async for chunk in super()._stream_user_message_to_llm(request):
             if chunk.is_complete and chunk.usage is not None and chunk.usage.input_tokens == 0:
-                from dataclasses import replace
-
-                chunk = replace(chunk, usage=_estimated_input(chunk.usage, request))
+                chunk = attrs.evolve(chunk, usage=_estimated_input(chunk.usage, request))
             yield chunk
 
 
@@ -139,9 +139,7 @@ def _usage(body: dict[str, Any]) -> TokenUsage | None:
 def _estimated_input(usage: TokenUsage, request: LLMRequest) -> TokenUsage:
     """Ollama omits `prompt_eval_count` when the whole prompt came from its cache; count it instead of
     reporting 0 input tokens, and say so."""
-    from dataclasses import replace
-
-    return replace(usage, input_tokens=count_message_tokens(m.content for m in request.messages), estimated=True)
+    return attrs.evolve(usage, input_tokens=count_message_tokens(m.content for m in request.messages), estimated=True)
 
 
 def _finish(raw: str | None) -> FinishReason:

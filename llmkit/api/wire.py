@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
+import attrs
+
 from llmkit.api.http import Endpoint, parse_stream_json, provider_message
 from llmkit.errors import LLMError, RateLimitError, StreamError
 from llmkit.messages import FinishReason, TokenUsage
@@ -76,9 +78,7 @@ def with_reasoning_estimate(usage: TokenUsage, reasoning: str | None) -> TokenUs
     the output with `llmkit.tokens`, capped at the reported output so the billed numbers stay the server's."""
     if usage.reasoning_tokens or not reasoning:
         return usage
-    from dataclasses import replace
-
-    return replace(usage, reasoning_tokens=min(count_tokens(reasoning), usage.output_tokens))
+    return attrs.evolve(usage, reasoning_tokens=min(count_tokens(reasoning), usage.output_tokens))
 
 
 def stream_failure(endpoint: Endpoint, body: Any, partial: str) -> LLMError:

@@ -27,6 +27,8 @@ from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
 
+import attrs
+
 from llmkit.messages import LLMRequest, Message
 
 KEY_VERSION = 2
@@ -52,6 +54,8 @@ def _canonical_default(value: Any) -> Any:
         return value.as_posix()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
+    if attrs.has(type(value)):  # llmkit's value types (llmkit.messages)
+        return attrs.asdict(value, recurse=False)
     dump = getattr(value, "model_dump", None)  # pydantic models
     if callable(dump):
         return dump(mode="json")

@@ -8,7 +8,6 @@ wrong answer; the body also repeats its own key, so an entry filed under the wro
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import math
@@ -16,6 +15,8 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+import attrs
 
 from llmkit.messages import FINISH_REASONS, CompleteResponse, FinishReason, TokenUsage
 
@@ -108,7 +109,7 @@ def decode(value: Any, key: str | None = None) -> CachedAnswer:
     return answer
 
 
-_USAGE_FIELDS = {f.name: f.name.endswith("_cost") for f in dataclasses.fields(TokenUsage)}
+_USAGE_FIELDS = {f.name: f.name.endswith("_cost") for f in attrs.fields(TokenUsage)}
 
 
 def _usage(data: dict[str, Any]) -> TokenUsage:
