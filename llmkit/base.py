@@ -21,7 +21,7 @@ from llmkit.billing import effective_pricing
 from llmkit.config import LLMConfig
 from llmkit.errors import ConfigurationError, LLMError, StreamError
 from llmkit.messages import ChunkResponse, CompleteResponse, Image, ImageInput, LLMRequest, Message, Role, TokenUsage
-from llmkit.pricing import Pricing, apply_pricing
+from llmkit.pricing import unpriced
 from llmkit.streaming import ResponseStream, SyncResponseStream
 from llmkit.tokens import estimated_usage
 from llmkit.usage import TokenUsageTrackingExtension
@@ -232,12 +232,10 @@ class BaseLLM(ABC):
         usage = answer.usage if answer.cached else self.price_usage(answer.usage, at)
         return answer.finished(usage, time.perf_counter() - started, self.model.identifier)
 
-    def _pricing(self) -> Pricing | None:
-        return effective_pricing(self.model, self.config)
-
     def price_usage(self, usage: TokenUsage, at: datetime | None = None) -> TokenUsage:
         """Cost of usage at this instance's price (LLMConfig.pricing, else the catalog's); unpriced when none."""
-        return apply_pricing(self._pricing(), usage, at)
+        pricing = effective_pricing(self.model, self.config)
+        return pricing.price(usage, at) if pricing is not None else unpriced(usage)
 
     # ----- sync conveniences -------------------------------------------------------------------------
     def send_user_message_sync(self, content: str, images: Sequence[ImageInput | Image] | None = None,

@@ -23,7 +23,7 @@ from llmkit.api.error_mapping import map_http_error, not_a_stream_error, parse_j
 from llmkit.api.framing import Item, LineFramer
 from llmkit.api.jsoncodec import dumps
 from llmkit.api.retry import limit_of, retry_after_failure
-from llmkit.api.transport import ByteStream, Transport
+from llmkit.api.transport import ByteStream, Reply, Transport
 from llmkit.api.transport_httpx import HttpxTransport
 from llmkit.errors import LLMError
 
@@ -67,9 +67,13 @@ class HTTPExecutor:
         started = time.monotonic()
         body = None if json_body is None else dumps(json_body)
         url, headers = endpoint.url(path), _headers(endpoint, body is not None)
-        try:
-            return await self._json_once(endpoint, method, url, headers, body, params, classify, options,
-                                         options.first_attempt_s)
+        attempt_s = options.first_attempt_s
+        try:  # the first try is `_json_once` written out: one coroutine fewer on every call's path
+            try:
+                reply = await self.transport.send(endpoint, method, url, headers, body, params, attempt_s)
+            except Exception as exc:
+                raise self.transport.map_error(endpoint, exc, limit_of(options, attempt_s)) from None
+            return _json_of(endpoint, reply, classify)
         except LLMError as exc:
             again = partial(self._json_once, endpoint, method, url, headers, body, params, classify, options)
             return await retry_after_failure(exc, again, options, started)
@@ -77,14 +81,12 @@ class HTTPExecutor:
     async def _json_once(self, endpoint: Endpoint, method: str, url: str, headers: Mapping[str, str],
                          body: bytes | None, params: Mapping[str, str] | None, classify: ErrorClassifier | None,
                          options: CallOptions, attempt_s: float) -> Any:
+        """One try: the reply's JSON body, or the LLMError it amounts to."""
         try:
             reply = await self.transport.send(endpoint, method, url, headers, body, params, attempt_s)
         except Exception as exc:  # the transport's own failures, mapped by the transport
             raise self.transport.map_error(endpoint, exc, limit_of(options, attempt_s)) from None
-        if reply.status >= 400:
-            raise map_http_error(endpoint, reply.status, reply.headers, reply.body.decode("utf-8", "replace"),
-                                 classify)
-        return parse_json_body(endpoint, reply.body)
+        return _json_of(endpoint, reply, classify)
 
     # ----- streams ---------------------------------------------------------------------------------------------
     async def stream(self, endpoint: Endpoint, path: str, *, json_body: Any, decode: str = "sse",
@@ -149,6 +151,13 @@ class HTTPExecutor:
                 raise
             raise self.transport.map_error(endpoint, exc, limit) from None
         return stream, chunks, framer, items, limit
+
+
+def _json_of(endpoint: Endpoint, reply: Reply, classify: ErrorClassifier | None) -> Any:
+    """A reply's JSON body; an error status or a body that is not JSON raised as the matching LLMError."""
+    if reply.status >= 400:
+        raise map_http_error(endpoint, reply.status, reply.headers, reply.body.decode("utf-8", "replace"), classify)
+    return parse_json_body(endpoint, reply.body)
 
 
 def _headers(endpoint: Endpoint, has_body: bool) -> dict[str, str]:
