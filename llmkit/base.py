@@ -38,6 +38,15 @@ TYPICAL_REASONING_TOKENS = 1024
 class BaseLLM(ABC):
     """A conversation with one model; see the module docstring."""
 
+    _closed = False
+    _may_answer = False  # whether the hooks have anything to run: per class here, per instance once an
+    _may_replace = False  # extension is registered (see `_note_extensions`)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._may_answer = cls.before_invoke is not BaseLLM.before_invoke
+        cls._may_replace = cls.after_invoke is not BaseLLM.after_invoke
+
     def __init__(self, model: LLMModel, config: LLMConfig | None = None) -> None:
         self.model = model
         self.config = config if config is not None else (model.default_config or LLMConfig())
@@ -45,9 +54,6 @@ class BaseLLM(ABC):
         self._history: list[Message] = []
         self._usage_tracker = TokenUsageTrackingExtension()
         self._extensions: list[Any] = [self._usage_tracker]
-        self._closed = False
-        self._may_answer = type(self).before_invoke is not BaseLLM.before_invoke  # see `_note_extensions`
-        self._may_replace = type(self).after_invoke is not BaseLLM.after_invoke
 
     @classmethod
     def estimate_output_tokens(cls, model: LLMModel, config: LLMConfig, prompt: str) -> int:

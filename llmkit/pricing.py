@@ -40,6 +40,14 @@ class Rates:
     output: Decimal
     cached_input: Decimal | None = None
     cache_write: Decimal | None = None
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.input, self.output, self.cached_input, self.cache_write)))
+
+    def __hash__(self) -> int:
+        """Computed once: `_costs` looks a call's costs up by its Rates, and hashing four Decimals is not free."""
+        return self._hash
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> Rates:
@@ -94,6 +102,7 @@ class Pricing:
     as_of: str | None = None
     illustrative: bool = False
     notes: str | None = field(default=None, compare=False)
+    _flat: bool = field(default=True, init=False, repr=False, compare=False)  # one rate card, whatever the call
 
     @classmethod
     def simple(cls, input: Any, output: Any, cached_input: Any = None, **kwargs: Any) -> Pricing:
@@ -126,6 +135,7 @@ class Pricing:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tiers", tuple(sorted(self.tiers, key=lambda t: t.above_input_tokens)))
+        object.__setattr__(self, "_flat", not (self.tiers or self.changes or self.off_peak))
 
     def rates_for(self, input_tokens: int, at: datetime | None = None) -> Rates:
         """The rates that apply to one request of this prompt size made at this time."""
@@ -145,7 +155,7 @@ class Pricing:
 
     def price(self, usage: TokenUsage, at: datetime | None = None) -> TokenUsage:
         """Return usage with input/output/total cost filled in (Decimal USD)."""
-        rates = self.rates_for(usage.input_tokens, at)
+        rates = self.rates if self._flat else self.rates_for(usage.input_tokens, at)
         input_cost, output_cost = _costs(rates, usage.input_tokens, usage.cached_input_tokens,
                                          usage.cache_write_tokens, usage.output_tokens)
         return TokenUsage(usage.input_tokens, usage.output_tokens, usage.reasoning_tokens, usage.cached_input_tokens,

@@ -31,25 +31,29 @@ class TokenUsageTrackingExtension:
     would-have-been cost in `saved_cost`."""
 
     def __init__(self) -> None:
-        self.records: list[UsageRecord] = []
+        self._calls: list[tuple[str, TokenUsage, float | None, bool, datetime]] = []
 
     def record(self, response: CompleteResponse, at: datetime, model: str) -> None:
         """Keep the usage of one finished call to `model` made at `at`. BaseLLM calls it after the extensions'
-        hooks, so the record is of the response the caller gets; a plain method, not a hook (no coroutine per
-        call)."""
-        self.records.append(UsageRecord(response.model or model, response.usage, response.latency_s,
-                                        response.cached, at))
+        hooks, so the record is of the response the caller gets. A plain method, not a hook, keeping a tuple: it
+        runs on every call, and records are read far less often than calls are made."""
+        self._calls.append((response.model or model, response.usage, response.latency_s, response.cached, at))
+
+    @property
+    def records(self) -> list[UsageRecord]:
+        """One record per call, oldest first (a new list each time)."""
+        return [UsageRecord(*call) for call in self._calls]
 
     @property
     def total(self) -> TokenUsage:
-        return sum((r.usage for r in self.records), TokenUsage())
+        return sum((call[1] for call in self._calls), TokenUsage())
 
     @property
     def calls(self) -> int:
-        return len(self.records)
+        return len(self._calls)
 
     def reset(self) -> None:
-        self.records.clear()
+        self._calls.clear()
 
     def to_dataframe(self) -> Any:
         """One row per call (needs pandas: pip install 'llmkit[evals]')."""

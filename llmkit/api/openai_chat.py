@@ -131,7 +131,7 @@ class OpenAIChatLLM(HTTPLLM):
         if raw is not None and type(raw) is not str:
             raw = str(raw)
         return WireResponse(content, reasoning or None, self._usage(body.get("usage"), reasoning),
-                            FINISH_REASONS.get(raw, "unknown") if raw is not None else "unknown", raw, raw=body)
+                            FINISH_REASONS.get(raw, "unknown") if raw is not None else "unknown", raw, body)
 
     async def parse_stream(self, events: AsyncIterator[tuple[str, str]],
                            endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:

@@ -50,9 +50,12 @@ def first_int(value: Any, paths: Iterable[Sequence[str]]) -> int:
     for path in paths:
         found = value
         for key in path:
-            found = found.get(key) if isinstance(found, dict) else None
+            if type(found) is not dict:
+                found = None
+                break
+            found = found.get(key)
         if found is not None:
-            return as_int(found)
+            return found if type(found) is int and found >= 0 else as_int(found)
     return 0
 
 
