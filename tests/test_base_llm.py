@@ -161,3 +161,28 @@ async def test_images_need_a_vision_model(tmp_path: Any) -> None:
     assert echo.messages[0].images[0].media_type == "image/png"
     with pytest.raises(ConfigurationError, match="does not accept images"):
         await LLMFactory.create_llm("oracle:mock").send_user_message("look", images=[png])
+
+
+class Replacing:
+    """Replaces every answer: the usage record is of the response the caller gets."""
+
+    async def after_invoke(self, llm: BaseLLM, request: LLMRequest, response: CompleteResponse) -> CompleteResponse:
+        return CompleteResponse("replaced", usage=response.usage, latency_s=0.5, model="replacer")
+
+
+async def test_usage_records_are_taken_after_the_hooks_and_dated_when_the_call_was_made() -> None:
+    from datetime import datetime, timezone
+
+    llm = LLMFactory.create_llm("echo:mock")
+    before = datetime.now(timezone.utc)
+    await llm.send_user_message("one")
+    llm.register_extension(Replacing())
+    await llm.send_user_message("two")
+    first, second = llm.usage.records
+    assert first.model == "echo:mock" and second.model == "replacer" and second.latency_s == 0.5
+    assert before <= first.at <= second.at <= datetime.now(timezone.utc)
+    assert llm.usage.calls == 2 and llm.usage.total == first.usage + second.usage
+    llm.usage.records.clear()  # a new list each time: the tracker keeps its own
+    assert llm.usage.calls == 2
+    llm.usage.reset()
+    assert llm.usage.records == [] and llm.usage.calls == 0
