@@ -135,11 +135,14 @@ class ContextLengthError(LLMError):
 
 
 class ProviderError(LLMError):
-    """An error answer from the provider that no more specific class covers."""
+    """An error answer from the provider that no more specific class covers. `.retry_after`: the seconds the
+    server asked to wait (a 503's Retry-After), honoured when the answer is retried."""
 
     def __init__(self, message: str, *, status_code: int | None = None, provider_message: str | None = None,
-                 hint: str | None = None, partial_content: str | None = None) -> None:
+                 hint: str | None = None, partial_content: str | None = None,
+                 retry_after: float | None = None) -> None:
         self.status_code = status_code
+        self.retry_after = retry_after
         self.provider_message = redact_secrets(provider_message) if provider_message else None
         super().__init__(message, hint=hint, partial_content=partial_content)
 

@@ -123,6 +123,17 @@ def test_retries_stop_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
     assert elapsed < 1.2 and 2 <= server.requests <= 4
 
 
+def test_a_503_is_retried_after_its_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retry-After on a 503 is the server's word, as on a 429 (it used to be ignored for a random backoff)."""
+    answers = [json_reply(503, b'{"error": {"message": "warming up"}}', headers={"retry-after": "0.4"}),
+               json_reply(200, OK_BODY)]
+    with ScriptedServer(lambda n: answers[min(n, 1)]) as server:
+        llm = openai_llm(monkeypatch, server.base_url, timeout=5.0, max_retries=3)
+        elapsed, error = timed(llm.send_user_message("hi"))
+    assert error is None and server.requests == 2
+    assert 0.4 <= elapsed < 1.5
+
+
 def test_attempt_timeout_leaves_time_for_a_retry(monkeypatch: pytest.MonkeyPatch) -> None:
     with HungServer() as hung:
         llm = openai_llm(monkeypatch, hung.base_url, timeout=1.5, attempt_timeout=0.3, max_retries=5)

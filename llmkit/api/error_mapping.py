@@ -79,7 +79,8 @@ def map_http_error(endpoint: Endpoint, status: int, headers: Mapping[str, str], 
     if status == 404:
         return ModelNotFoundError(f"{where}: not found: {message}", status_code=status, provider_message=message,
                                   hint="check the model id and the base URL")
-    return ProviderError(f"{where} answered {status}: {message}", status_code=status, provider_message=message)
+    return ProviderError(f"{where} answered {status}: {message}", status_code=status, provider_message=message,
+                         retry_after=parse_retry_after(headers, body))
 
 
 def provider_message(body: Any, text: str) -> str:
