@@ -86,6 +86,9 @@ def protocol(request: pytest.FixtureRequest, loopback: Callable[..., Any],
              monkeypatch: pytest.MonkeyPatch) -> Protocol:
     for name in ("LMSTUDIO_HOSTS", "OPENAI_COMPATIBLE_HOSTS", "OLLAMA_HOSTS", "AUTOBYTEUS_LLM_SERVER_HOSTS"):
         monkeypatch.setenv(name, "none")
+    # discovery must find the loopback server even on a loaded CI machine (the defaults suit real networks)
+    monkeypatch.setenv("LLMKIT_DISCOVERY_CONNECT_TIMEOUT", "5")
+    monkeypatch.setenv("LLMKIT_DISCOVERY_TIMEOUT", "10")
     made: Protocol = request.param(loopback, monkeypatch)
     LLMFactory.ensure_initialized()  # discovers the local servers (sync fixture: no loop runs here)
     return made
