@@ -55,7 +55,7 @@ def first_int(value: Any, paths: Iterable[Sequence[str]]) -> int:
                 break
             found = found.get(key)
         if found is not None:
-            return found if type(found) is int and found >= 0 else as_int(found)
+            return as_int(found)
     return 0
 
 
