@@ -115,12 +115,14 @@ def test_a_long_retry_after_is_not_slept_past_the_deadline(monkeypatch: pytest.M
 
 
 def test_retries_stop_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
-    with ScriptedServer(json_reply(503, b'{"error": {"message": "down"}}', headers={"retry-after": "0.3"})) as server:
+    """Tries at 0, 0.4 and 0.8 s; the next would start at 1.2 s, past the 1 s deadline, so the call gives up. On a
+    loaded machine the last try may itself be cut by the deadline: then the error is that timeout."""
+    with ScriptedServer(json_reply(503, b'{"error": {"message": "down"}}', headers={"retry-after": "0.4"})) as server:
         llm = openai_llm(monkeypatch, server.base_url, timeout=1.0, max_retries=20)
         elapsed, error = timed(llm.send_user_message("hi"))
-    assert isinstance(error, ProviderError) and error.status_code == 503
+    assert (isinstance(error, ProviderError) and error.status_code == 503) or isinstance(error, LLMTimeoutError)
     assert "1s deadline" in str(error)
-    assert elapsed < 1.2 and 2 <= server.requests <= 4
+    assert elapsed < 1.2 and 2 <= server.requests <= 3
 
 
 def test_a_503_is_retried_after_its_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
