@@ -127,9 +127,9 @@ class BaseLLM(ABC):
     def _note_extensions(self) -> None:
         """Whether the hooks have anything to run (an extension has the hook, or a subclass overrides it): when
         not, calls skip them — coroutines and loops per call saved in the common case (no cache, no extension)."""
-        self._may_answer = type(self).before_invoke is not BaseLLM.before_invoke or any(
+        self._may_answer = type(self)._may_answer or any(
             getattr(e, "before_invoke", None) is not None for e in self._extensions)
-        self._may_replace = type(self).after_invoke is not BaseLLM.after_invoke or any(
+        self._may_replace = type(self)._may_replace or any(
             getattr(e, "after_invoke", None) is not None for e in self._extensions)
 
     def get_extension(self, kind: type[E]) -> E | None:

@@ -23,7 +23,7 @@ from llmkit.api.error_mapping import map_http_error, not_a_stream_error, parse_j
 from llmkit.api.framing import Item, LineFramer
 from llmkit.api.jsoncodec import dumps
 from llmkit.api.retry import limit_of, retry_after_failure
-from llmkit.api.transport import ByteStream, Reply, Transport
+from llmkit.api.transport import ByteStream, Transport
 from llmkit.api.transport_httpx import HttpxTransport
 from llmkit.errors import LLMError
 
@@ -67,13 +67,9 @@ class HTTPExecutor:
         started = time.monotonic()
         body = None if json_body is None else dumps(json_body)
         url, headers = endpoint.url(path), _headers(endpoint, body is not None)
-        attempt_s = options.first_attempt_s
-        try:  # the first try is `_json_once` written out: one coroutine fewer on every call's path
-            try:
-                reply = await self.transport.send(endpoint, method, url, headers, body, params, attempt_s)
-            except Exception as exc:
-                raise self.transport.map_error(endpoint, exc, limit_of(options, attempt_s)) from None
-            return _json_of(endpoint, reply, classify)
+        try:
+            return await self._json_once(endpoint, method, url, headers, body, params, classify, options,
+                                         options.first_attempt_s)
         except LLMError as exc:
             again = partial(self._json_once, endpoint, method, url, headers, body, params, classify, options)
             return await retry_after_failure(exc, again, options, started)
@@ -86,7 +82,10 @@ class HTTPExecutor:
             reply = await self.transport.send(endpoint, method, url, headers, body, params, attempt_s)
         except Exception as exc:  # the transport's own failures, mapped by the transport
             raise self.transport.map_error(endpoint, exc, limit_of(options, attempt_s)) from None
-        return _json_of(endpoint, reply, classify)
+        if reply.status >= 400:
+            raise map_http_error(endpoint, reply.status, reply.headers, reply.body.decode("utf-8", "replace"),
+                                 classify)
+        return parse_json_body(endpoint, reply.body)
 
     # ----- streams ---------------------------------------------------------------------------------------------
     async def stream(self, endpoint: Endpoint, path: str, *, json_body: Any, decode: str = "sse",
@@ -151,13 +150,6 @@ class HTTPExecutor:
                 raise
             raise self.transport.map_error(endpoint, exc, limit) from None
         return stream, chunks, framer, items, limit
-
-
-def _json_of(endpoint: Endpoint, reply: Reply, classify: ErrorClassifier | None) -> Any:
-    """A reply's JSON body; an error status or a body that is not JSON raised as the matching LLMError."""
-    if reply.status >= 400:
-        raise map_http_error(endpoint, reply.status, reply.headers, reply.body.decode("utf-8", "replace"), classify)
-    return parse_json_body(endpoint, reply.body)
 
 
 def _headers(endpoint: Endpoint, has_body: bool) -> dict[str, str]:

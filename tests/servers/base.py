@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from .address import LoopbackAddress
 from .replies import Prompt, tag_scenario
 
 SCENARIO_HEADER = "x-test-scenario"
@@ -160,7 +161,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(json.dumps(body), status_code=status, media_type="application/json", headers=headers)
 
 
-class LoopbackServer:
+class LoopbackServer(LoopbackAddress):
     """Base class. Subclasses implement ``endpoints``, ``error_response`` and ``presented_key``."""
 
     def __init__(
@@ -239,20 +240,9 @@ class LoopbackServer:
     def __enter__(self) -> LoopbackServer:
         return self.start() if self._server is None else self
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     @property
     def running(self) -> bool:
         return self._server is not None
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}"
 
     # -- scenarios ---------------------------------------------------------------------------------------------
     def queue_scenarios(self, scenarios: Iterable[str]) -> None:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from starlette.responses import Response
 
+from .address import LoopbackAddress
 from .base import Endpoint, Exchange, LoopbackServer
 
 GarbageKind = Literal["invalid_json", "html", "wrong_shape", "empty"]
@@ -44,7 +45,7 @@ class GarbageServer(LoopbackServer):
         return Response(body, media_type=media_type)
 
 
-class HungServer:
+class HungServer(LoopbackAddress):
     """Listens on 127.0.0.1, accepts connections, reads nothing and never replies."""
 
     def __init__(self) -> None:
@@ -83,17 +84,3 @@ class HungServer:
                     sock.close()
         self.connections.clear()
         self._listener = self._thread = None
-
-    def __enter__(self) -> HungServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}"

@@ -15,6 +15,8 @@ import socket
 import threading
 from collections.abc import Callable, Sequence
 
+from .address import LoopbackAddress
+
 Step = bytes | float | str
 Script = Sequence[Step]
 CLOSE = "close"
@@ -52,7 +54,7 @@ def chunked_reply(pieces: Sequence[bytes], content_type: str = "text/event-strea
     return [response_head(200, content_type, chunked=True), *(chunk(p) for p in pieces), LAST_CHUNK]
 
 
-class ScriptedServer:
+class ScriptedServer(LoopbackAddress):
     """See the module docstring. ``requests`` counts the requests answered (or being answered)."""
 
     def __init__(self, script: Script | Callable[[int], Script] = ()) -> None:
@@ -138,17 +140,3 @@ class ScriptedServer:
             asyncio.run_coroutine_threadsafe(shutdown(), loop)
         if self._thread is not None:
             self._thread.join(5)
-
-    def __enter__(self) -> ScriptedServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}"
