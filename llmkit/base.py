@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import attrs
+import msgspec
 
 from llmkit._sync import run_sync
 from llmkit.billing import effective_pricing
@@ -215,7 +215,7 @@ class BaseLLM(ABC):
                     self._usage_tracker.record(response, at, self.model.identifier)
                     stream._finish(response)
                     self._history += [message, Message(Role.ASSISTANT, response.content, reasoning=response.reasoning)]
-                    yield attrs.evolve(chunk, usage=response.usage)
+                    yield msgspec.structs.replace(chunk, usage=response.usage)
                     return
                 yield chunk
         except LLMError as exc:

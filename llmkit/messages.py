@@ -3,10 +3,10 @@
 They render themselves (`__str__`, `_repr_html_`) with the standard library only: a value type never imports
 presentation code (`llmkit.display` builds on these, not the other way round).
 
-They are attrs classes, frozen and without slots, rather than frozen dataclasses: attrs sets the fields of such a
-class through the instance dict, which builds an object about three times faster than a frozen dataclass (it calls
-`object.__setattr__` per field), and every model call builds several (the request, the usage, the response, a
-history message, a usage record). `attrs.evolve` is their `dataclasses.replace`.
+They are frozen `msgspec.Struct`s rather than frozen dataclasses or attrs classes: a Struct is built in C, about
+four times faster than a frozen attrs class and eight times faster than a frozen dataclass, and every model call
+builds several (the request, two usages, the response, two history messages). `msgspec.structs.replace` is their
+`dataclasses.replace`; `msgspec.structs.fields` lists their fields.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, Union, get_args
 
-import attrs
+import msgspec
 
 _ZERO = Decimal(0)
 
@@ -45,8 +45,7 @@ class Role(str, enum.Enum):
         return self.value
 
 
-@attrs.frozen(slots=False)
-class Image:
+class Image(msgspec.Struct, frozen=True):
     """An image normalised once: either a remote URL or bytes with their media type."""
 
     url: str | None = None
@@ -104,8 +103,7 @@ def _sniff_media_type(data: bytes) -> str:
     return "application/octet-stream"
 
 
-@attrs.frozen(slots=False)
-class Message:
+class Message(msgspec.Struct, frozen=True):
     """One turn of a conversation."""
 
     role: Role
@@ -119,8 +117,7 @@ class Message:
         return f"Message({self.role.value}, {text!r}{extra})"
 
 
-@attrs.frozen(slots=False)
-class TokenUsage:
+class TokenUsage(msgspec.Struct, frozen=True):
     """Tokens of one call (or a sum of calls) and what they cost in USD.
 
     `input_tokens` includes `cached_input_tokens` (cache reads) and `cache_write_tokens` (prompt tokens written to
@@ -153,16 +150,16 @@ class TokenUsage:
             return NotImplemented
         values: dict[str, Any] = {}
         priced = self.priced and other.priced
-        for f in attrs.fields(TokenUsage):
-            a, b = getattr(self, f.name), getattr(other, f.name)
-            if f.name == "estimated":
-                values[f.name] = a or b
-            elif f.name == "priced":
-                values[f.name] = priced
-            elif f.name.endswith("_cost"):
-                values[f.name] = a + b if priced else None
+        for name in TokenUsage.__struct_fields__:
+            a, b = getattr(self, name), getattr(other, name)
+            if name == "estimated":
+                values[name] = a or b
+            elif name == "priced":
+                values[name] = priced
+            elif name.endswith("_cost"):
+                values[name] = a + b if priced else None
             else:
-                values[f.name] = a + b
+                values[name] = a + b
         return TokenUsage(**values)
 
     def __radd__(self, other: Any) -> TokenUsage:
@@ -180,8 +177,8 @@ class TokenUsage:
                           (self.total_cost or zero) + (self.saved_cost or zero), self.estimated)
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: (str(v) if isinstance(v, Decimal) else v)
-                for f in attrs.fields(TokenUsage) for v in [getattr(self, f.name)]}
+        return {name: (str(v) if isinstance(v, Decimal) else v)
+                for name in TokenUsage.__struct_fields__ for v in [getattr(self, name)]}
 
     def __str__(self) -> str:
         """One plain-text line of tokens and cost, as the CLI, the playground and reprs show it."""
@@ -201,26 +198,48 @@ class TokenUsage:
         return f"<code>{html.escape(str(self))}</code>"
 
 
+_BODIES = frozenset({"raw", "metadata"})
+
+
+class _CarriesBody(msgspec.Struct, frozen=True):
+    """A value carrying what the provider sent (`raw`, `metadata`): that is not part of its identity (two answers
+    with the same text, usage and timing are equal whatever request id the server gave them) nor of its repr."""
+
+    def _identity(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__struct_fields__ if name not in _BODIES)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+    def __repr__(self) -> str:
+        shown = (f"{name}={getattr(self, name)!r}" for name in self.__struct_fields__ if name not in _BODIES)
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+
 def format_usd(value: object) -> str:
     """A cost in USD; None is an unknown price (no price card for the model), never shown as $0."""
     return "unknown" if value is None else f"${float(str(value)):.6f}"
 
 
-@attrs.frozen(slots=False)
-class CompleteResponse:
+class CompleteResponse(_CarriesBody, frozen=True):
     """The answer to one unary call (or the assembled result of a stream)."""
 
     content: str
     reasoning: str | None = None
-    usage: TokenUsage = attrs.field(factory=TokenUsage)
+    usage: TokenUsage = msgspec.field(default_factory=TokenUsage)
     finish_reason: FinishReason | None = None
     latency_s: float | None = None
     ttft_s: float | None = None
     cached: bool = False
     original_latency_s: float | None = None
     model: str | None = None
-    raw: Any = attrs.field(default=None, repr=False, eq=False)
-    metadata: dict[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    raw: Any = None  # the provider's body
+    metadata: dict[str, Any] = {}  # copied per instance
     finish_reason_raw: str | None = None
     """The provider's own word for why it stopped (`end_turn`, `MAX_TOKENS`, ...), kept beside the normalised one."""
 
@@ -228,7 +247,7 @@ class CompleteResponse:
         return self.content
 
     def finished(self, usage: TokenUsage, latency_s: float, model: str) -> CompleteResponse:
-        """This response with its priced usage, measured latency and model id: `attrs.evolve` without its
+        """This response with its priced usage, measured latency and model id: `msgspec.structs.replace` without its
         generic per-field machinery, because it runs once per call on the hot path."""
         return CompleteResponse(self.content, self.reasoning, usage, self.finish_reason, latency_s, self.ttft_s,
                                 self.cached, self.original_latency_s, model, self.raw, self.metadata,
@@ -267,8 +286,7 @@ class CompleteResponse:
         )
 
 
-@attrs.frozen(slots=False)
-class ChunkResponse:
+class ChunkResponse(_CarriesBody, frozen=True):
     """One piece of a streamed answer; the last one has `is_complete=True` and carries the usage and the finish
     reason. A backend leaves the final chunk's `usage` None when the server reported none (llmkit then counts it
     and marks it estimated)."""
@@ -278,12 +296,11 @@ class ChunkResponse:
     is_complete: bool = False
     usage: TokenUsage | None = None
     finish_reason: FinishReason | None = None
-    raw: Any = attrs.field(default=None, repr=False, eq=False)
+    raw: Any = None
     finish_reason_raw: str | None = None
 
 
-@attrs.frozen(slots=False)
-class LLMRequest:
+class LLMRequest(msgspec.Struct, frozen=True):
     """Everything one call sends, as extensions (and the cache key) see it.
 
     `sample_index` distinguishes independent samples of the same request (eval repeats); `None` means

@@ -9,13 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import attrs
+import msgspec
 
 from llmkit.messages import CompleteResponse, TokenUsage
 
 
-@attrs.frozen(slots=False)  # as llmkit.messages' value types
-class UsageRecord:
+class UsageRecord(msgspec.Struct, frozen=True):  # as llmkit.messages' value types
     """Usage of one call; `at` is when it was made (the time it was priced at)."""
 
     model: str

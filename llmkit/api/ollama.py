@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import attrs
+import msgspec
 
 from llmkit.api.http import Endpoint, ErrorClassifier, provider_message
 from llmkit.api.http_llm import HTTPLLM, WireRequest, WireResponse
@@ -111,7 +111,7 @@ class OllamaLLM(HTTPLLM):
     async def _stream_user_message_to_llm(self, request: LLMRequest) -> AsyncIterator[ChunkResponse]:
         async for chunk in super()._stream_user_message_to_llm(request):
             if chunk.is_complete and chunk.usage is not None and chunk.usage.input_tokens == 0:
-                chunk = attrs.evolve(chunk, usage=_estimated_input(chunk.usage, request))
+                chunk = msgspec.structs.replace(chunk, usage=_estimated_input(chunk.usage, request))
             yield chunk
 
 
@@ -139,7 +139,8 @@ def _usage(body: dict[str, Any]) -> TokenUsage | None:
 def _estimated_input(usage: TokenUsage, request: LLMRequest) -> TokenUsage:
     """Ollama omits `prompt_eval_count` when the whole prompt came from its cache; count it instead of
     reporting 0 input tokens, and say so."""
-    return attrs.evolve(usage, input_tokens=count_message_tokens(m.content for m in request.messages), estimated=True)
+    counted = count_message_tokens(m.content for m in request.messages)
+    return msgspec.structs.replace(usage, input_tokens=counted, estimated=True)
 
 
 def _finish(raw: str | None) -> FinishReason:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
-import attrs
+import msgspec
 
 from llmkit.api.http import Endpoint, parse_stream_json, provider_message
 from llmkit.errors import LLMError, RateLimitError, StreamError
@@ -81,7 +81,7 @@ def with_reasoning_estimate(usage: TokenUsage, reasoning: str | None) -> TokenUs
     the output with `llmkit.tokens`, capped at the reported output so the billed numbers stay the server's."""
     if usage.reasoning_tokens or not reasoning:
         return usage
-    return attrs.evolve(usage, reasoning_tokens=min(count_tokens(reasoning), usage.output_tokens))
+    return msgspec.structs.replace(usage, reasoning_tokens=min(count_tokens(reasoning), usage.output_tokens))
 
 
 def stream_failure(endpoint: Endpoint, body: Any, partial: str) -> LLMError:

@@ -27,7 +27,7 @@ from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
 
-import attrs
+import msgspec
 
 from llmkit.messages import LLMRequest, Message
 
@@ -54,8 +54,8 @@ def _canonical_default(value: Any) -> Any:
         return value.as_posix()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
-    if attrs.has(type(value)):  # llmkit's value types (llmkit.messages)
-        return attrs.asdict(value, recurse=False)
+    if isinstance(value, msgspec.Struct):  # llmkit's value types (llmkit.messages)
+        return msgspec.structs.asdict(value)
     dump = getattr(value, "model_dump", None)  # pydantic models
     if callable(dump):
         return dump(mode="json")

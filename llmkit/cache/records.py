@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import attrs
-
 from llmkit.messages import FINISH_REASONS, CompleteResponse, FinishReason, TokenUsage
 
 RECORD_VERSION = 1
@@ -109,7 +107,7 @@ def decode(value: Any, key: str | None = None) -> CachedAnswer:
     return answer
 
 
-_USAGE_FIELDS = {f.name: f.name.endswith("_cost") for f in attrs.fields(TokenUsage)}
+_USAGE_FIELDS = {name: name.endswith("_cost") for name in TokenUsage.__struct_fields__}
 
 
 def _usage(data: dict[str, Any]) -> TokenUsage:
