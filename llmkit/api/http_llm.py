@@ -7,7 +7,9 @@ import time
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
+
+import msgspec
 
 from llmkit.api.http import CallOptions, Endpoint, ErrorClassifier, executor
 from llmkit.base import BaseLLM
@@ -16,17 +18,17 @@ from llmkit.messages import ChunkResponse, CompleteResponse, FinishReason, LLMRe
 from llmkit.tokens import estimated_usage
 
 
-class WireRequest(NamedTuple):
-    """What an adapter wants sent: a path relative to the base URL, a JSON body and query parameters. A named
-    tuple, not a dataclass: built and unpacked once per call, it costs a third of a frozen dataclass to build."""
+class WireRequest(msgspec.Struct, frozen=True):
+    """What an adapter wants sent: a path relative to the base URL, a JSON body and query parameters (a frozen
+    Struct, as llmkit.messages' value types: built once per call)."""
 
     path: str
     body: Any
     params: Mapping[str, str] | None = None
 
 
-class WireResponse(NamedTuple):
-    """What an adapter read from a unary response body (a named tuple, as WireRequest). `usage` None means the
+class WireResponse(msgspec.Struct, frozen=True):
+    """What an adapter read from a unary response body (a frozen Struct, as WireRequest). `usage` None means the
     server reported none: HTTPLLM counts it and marks it estimated, as BaseLLM does for a stream whose final chunk
     has no usage. `metadata` None is no metadata."""
 
