@@ -133,16 +133,11 @@ class Host:
     strip_path: str = ""  # removed from a base URL that has it (Anthropic's "/v1" is part of its request paths)
     verify_tls: bool | str = True  # True, False, or a CA bundle (PEM) path
     ca_bundle_env: str | None = None  # a variable naming a CA bundle; when set, TLS is verified against it
-    _variables: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)  # what endpoint reads
-    _memo: dict[tuple[object, ...], Endpoint] = field(default_factory=dict, init=False, repr=False,
-                                                          compare=False)
+    _memo: dict[int, Endpoint] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "headers", _frozen(self.headers))
         object.__setattr__(self, "env_headers", _frozen(self.env_headers))
-        names = [var.env for var in self.keys] + list(self.env_headers.values())
-        names.extend(n for n in (self.base_url_env, self.ca_bundle_env) if n)
-        object.__setattr__(self, "_variables", tuple(names))
 
     def at(self, url: str) -> Host:
         """This Host moved to a model's own base URL (a local server, a gateway): same keys and headers."""
@@ -214,14 +209,15 @@ class Host:
     # ----- the executor's view -------------------------------------------------------------------------------
     def endpoint(self, who: str | None = None) -> Endpoint:
         """The executor's Endpoint, as the environment is now; AuthenticationError naming the variable when a
-        required key is missing (`who` names the model in that message). Memoised on the values of the variables
-        it reads, so a key set (or changed) later is picked up and an unchanged environment costs a few lookups."""
-        memo_key = settings.snapshot(self._variables)
-        endpoint = self._memo.get(memo_key)
+        required key is missing (`who` names the model in that message). Memoised until a variable changes
+        (`settings.generation()`), so a key set (or changed) later is picked up and an unchanged environment is not
+        read again."""
+        generation = settings.generation()
+        endpoint = self._memo.get(generation)
         if endpoint is None:
             endpoint = self._build_endpoint(who)
             self._memo.clear()  # keep only the current environment's endpoint
-            self._memo[memo_key] = endpoint
+            self._memo[generation] = endpoint
         return endpoint
 
     def _build_endpoint(self, who: str | None) -> Endpoint:

@@ -1,8 +1,9 @@
 """The one place llmkit reads environment variables.
 
 Values are read when they are needed, never copied at import: a notebook that sets `OPENAI_API_KEY` after
-`import llmkit` and then creates a client gets the key. Reading is cheap (a dict lookup per variable), so callers
-that memoise derived values (a Host's endpoint) key the memo on the values themselves (`snapshot`).
+`import llmkit` and then creates a client gets the key. A value derived from variables and needed on every call (a
+Host's endpoint) is memoised on `generation()`, a number that changes whenever a variable is set or unset: reading
+four variables through `os.environ` costs more than a whole request's parsing, and the environment rarely changes.
 
 Secrets are read through `llmkit.secrets.get_secret`, which registers them for redaction; this module knows
 nothing about secrets, so it can be imported by every other one.
@@ -24,8 +25,11 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger("llmkit.settings")
 
@@ -72,6 +76,51 @@ def seconds(name: str, default: float) -> float:
 def snapshot(names: Iterable[str]) -> tuple[str | None, ...]:
     """The current values of several variables: a cheap key for memos derived from them."""
     return tuple(map(os.environ.get, names))
+
+
+# ----- knowing when the environment changes ------------------------------------------------------------------
+# `os.environ` raises the audit events "os.putenv" / "os.unsetenv" (documented, Python >= 3.9) on every change,
+# just before it stores the new value. A hook notes each variable and the value it is becoming; `generation()` counts
+# a change once `os.environ` shows it. No model call raises an audit event, so the hook costs them nothing.
+_changing: dict[str, tuple[str | None, int]] = {}  # variable -> (value it is becoming or None, checks so far)
+_changing_lock = threading.Lock()
+_generation = 0
+_MAX_CHECKS = 64  # a change os.environ still does not show after this many checks never will (a bare os.putenv)
+
+
+def _note_change(event: str, args: tuple[Any, ...]) -> None:
+    if event == "os.putenv" or event == "os.unsetenv":
+        with _changing_lock:
+            _changing[os.fsdecode(args[0])] = (os.fsdecode(args[1]) if event == "os.putenv" else None, 0)
+
+
+def _watch_environment() -> bool:
+    try:
+        sys.addaudithook(_note_change)
+    except Exception:  # an audit hook of the host application refused it: memos then never hold
+        logger.debug("environment changes cannot be watched; derived values are re-read on every use")
+        return False
+    return True
+
+
+_watching = _watch_environment()
+
+
+def generation() -> int:
+    """A number that changes whenever a variable has been set or unset since the last call, for memos derived from
+    variables. While a change is still being stored (by another thread) every call returns a new number, so nothing
+    is memoised on a half-made change; a change made with `os.putenv` alone, which `os.environ` never shows, stops
+    counting after 64 calls."""
+    global _generation
+    if _changing or not _watching:
+        with _changing_lock:
+            _generation += 1
+            for name, (value, checks) in list(_changing.items()):
+                if os.environ.get(name) == value or checks >= _MAX_CHECKS:  # stored, or never will be
+                    del _changing[name]
+                else:
+                    _changing[name] = (value, checks + 1)
+    return _generation
 
 
 def names_set(prefixes: tuple[str, ...]) -> list[str]:

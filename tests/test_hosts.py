@@ -3,12 +3,14 @@ endpoint that follows the environment (a key set after the client was created is
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from llmkit import settings
 from llmkit.errors import AuthenticationError, ConfigurationError
 from llmkit.factory import LLMFactory
 from llmkit.hosts import Host, KeyVar, bearer, canonical_url, get_host, host_for, register_host
@@ -151,6 +153,42 @@ def test_the_endpoint_follows_keys_and_overrides_set_after_the_client_was_create
     monkeypatch.delenv("OPENAI_BASE_URL")
     assert llm.endpoint().base_url == "https://api.openai.com/v1"
     assert "sk-second-value" not in repr(llm.endpoint()) + repr(get_host("openai"))
+
+
+def test_the_endpoint_follows_optional_headers_set_unset_and_cleared_in_bulk(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-org-test")
+    monkeypatch.delenv("OPENAI_ORG_ID", raising=False)
+    host = get_host("openai")
+    assert "OpenAI-Organization" not in host.endpoint().headers
+    os.environ.update({"OPENAI_ORG_ID": "org-later"})  # MutableMapping.update: one os.environ write per key
+    try:
+        assert host.endpoint().headers["OpenAI-Organization"] == "org-later"
+    finally:
+        os.environ.pop("OPENAI_ORG_ID")
+    assert "OpenAI-Organization" not in host.endpoint().headers
+
+
+def test_a_change_not_yet_shown_by_os_environ_is_never_memoised(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`os.putenv` alone raises the same audit event as an `os.environ` write about to be stored (another thread's,
+    caught between the two steps): until os.environ shows it, every endpoint is read afresh; one it never shows
+    stops counting, so the memo holds again."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-stored-value")
+    host = get_host("openai")
+    os.putenv("OPENAI_API_KEY", "sk-pending-value")
+    try:
+        pending = [host.endpoint() for _ in range(3)]
+        assert pending[0] is not pending[1] is not pending[2]
+        assert {e.headers["Authorization"] for e in pending} == {"Bearer sk-stored-value"}
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-pending-value")  # now stored: the memo holds it
+        assert host.endpoint() is host.endpoint()
+        assert host.endpoint().headers["Authorization"] == "Bearer sk-pending-value"
+        os.putenv("OPENAI_API_KEY", "sk-never-stored")
+        for _ in range(settings._MAX_CHECKS + 1):
+            host.endpoint()
+        assert host.endpoint() is host.endpoint()
+        assert host.endpoint().headers["Authorization"] == "Bearer sk-pending-value"
+    finally:
+        os.putenv("OPENAI_API_KEY", os.environ["OPENAI_API_KEY"])
 
 
 def test_a_host_without_any_base_url_says_so() -> None:
