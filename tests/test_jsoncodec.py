@@ -1,4 +1,4 @@
-"""The wire JSON codec: orjson's speed, the standard library's answers (value or error) for what orjson refuses."""
+"""The wire JSON codec: msgspec's speed, the standard library's answers (value or error) for what msgspec refuses."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ def test_a_non_finite_float_is_refused_as_json_refuses_it(value: float) -> None:
         dumps({"extra": [1, {"x": value}]})
 
 
-def test_what_orjson_cannot_encode_goes_to_the_standard_library() -> None:
-    assert loads(dumps({1: "integer key"})) == {"1": "integer key"}  # orjson refuses non-str keys
+def test_what_msgspec_cannot_encode_goes_to_the_standard_library() -> None:
+    assert loads(dumps({1: "integer key"})) == {"1": "integer key"}  # as json writes it
     with pytest.raises(UnicodeEncodeError):
         dumps({"content": "lone surrogate \ud800"})
     with pytest.raises(TypeError, match="not JSON serializable"):
@@ -32,8 +32,9 @@ def test_what_orjson_cannot_encode_goes_to_the_standard_library() -> None:
 
 
 def test_loads_accepts_what_json_accepts() -> None:
-    assert loads('{"a": "b"}'.encode("utf-16")) == {"a": "b"}  # json detects UTF-16/32; orjson needs UTF-8
+    assert loads('{"a": "b"}'.encode("utf-16")) == {"a": "b"}  # json detects UTF-16/32; msgspec needs UTF-8
     assert math.isnan(loads(b'{"x": NaN}')["x"])
+    assert loads(b'{"n": 123456789012345678901234567890}') == {"n": 123456789012345678901234567890}  # exact
     assert loads(b'{"choices": [], "usage": {"prompt_tokens": 3}}') == {"choices": [], "usage": {"prompt_tokens": 3}}
 
 
