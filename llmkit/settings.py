@@ -88,19 +88,29 @@ _generation = 0
 _MAX_CHECKS = 64  # a change os.environ still does not show after this many checks never will (a bare os.putenv)
 
 
+_WATCH_PROBE = "llmkit.settings.watch"  # an audit event of llmkit's own: is the hook really installed?
+
+
 def _note_change(event: str, args: tuple[Any, ...]) -> None:
     if event == "os.putenv" or event == "os.unsetenv":
         with _changing_lock:
             _changing[os.fsdecode(args[0])] = (os.fsdecode(args[1]) if event == "os.putenv" else None, 0)
+    elif event == _WATCH_PROBE:
+        args[0].append(event)
 
 
 def _watch_environment() -> bool:
+    """Install the hook; False when it is not running (`sys.addaudithook` silently adds nothing when a hook the
+    application installed refuses it), and then memos never hold: every `generation()` is new."""
+    seen: list[str] = []
     try:
         sys.addaudithook(_note_change)
-    except Exception:  # an audit hook of the host application refused it: memos then never hold
+        sys.audit(_WATCH_PROBE, seen)
+    except Exception:  # a refusing hook may raise anything; the probe decides
+        seen.clear()
+    if not seen:
         logger.debug("environment changes cannot be watched; derived values are re-read on every use")
-        return False
-    return True
+    return bool(seen)
 
 
 _watching = _watch_environment()

@@ -4,6 +4,8 @@ endpoint that follows the environment (a key set after the client was created is
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -189,6 +191,34 @@ def test_a_change_not_yet_shown_by_os_environ_is_never_memoised(monkeypatch: pyt
         assert host.endpoint().headers["Authorization"] == "Bearer sk-pending-value"
     finally:
         os.putenv("OPENAI_API_KEY", os.environ["OPENAI_API_KEY"])
+
+
+_REFUSED_HOOK = """
+import os, sys
+def refuse(event, args):
+    if event == "sys.addaudithook":
+        raise RuntimeError("no more audit hooks")
+sys.addaudithook(refuse)
+from llmkit import settings
+from llmkit.hosts import get_host
+import llmkit.backends
+assert not settings._watching
+os.environ["OPENAI_API_KEY"] = "sk-first-value"
+host = get_host("openai")
+assert host.endpoint() is not host.endpoint()  # nothing is memoised without the hook
+os.environ["OPENAI_API_KEY"] = "sk-second-value"
+assert host.endpoint().headers["Authorization"] == "Bearer sk-second-value"
+print("ok")
+"""
+
+
+def test_without_the_audit_hook_the_endpoint_is_read_on_every_call() -> None:
+    """An application's own audit hook may refuse new ones (`sys.addaudithook` then adds nothing, silently): llmkit
+    notices and re-reads the environment on every call instead of memoising."""
+    done = subprocess.run([sys.executable, "-c", _REFUSED_HOOK], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
 
 
 def test_a_host_without_any_base_url_says_so() -> None:
