@@ -83,11 +83,9 @@ def snapshot(names: Iterable[str]) -> tuple[str | None, ...]:
 # just before it stores the new value. A hook notes each variable and the value it is becoming; `generation()` counts
 # a change once `os.environ` shows it. No model call raises an audit event, so the hook costs them nothing.
 _changing: dict[str, tuple[str | None, int]] = {}  # variable -> (value it is becoming or None, checks so far)
-_changing_lock = threading.Lock()
+_changing_lock = threading.RLock()  # re-entrant: a signal handler setting a variable may interrupt generation()
 _generation = 0
 _MAX_CHECKS = 64  # a change os.environ still does not show after this many checks never will (a bare os.putenv)
-
-
 _WATCH_PROBE = "llmkit.settings.watch"  # an audit event of llmkit's own: is the hook really installed?
 
 
