@@ -21,7 +21,7 @@ from llmkit.billing import effective_pricing
 from llmkit.config import LLMConfig
 from llmkit.errors import ConfigurationError, LLMError, StreamError
 from llmkit.messages import ChunkResponse, CompleteResponse, Image, ImageInput, LLMRequest, Message, Role, TokenUsage
-from llmkit.pricing import unpriced
+from llmkit.pricing import apply_pricing
 from llmkit.streaming import ResponseStream, SyncResponseStream
 from llmkit.tokens import estimated_usage
 from llmkit.usage import TokenUsageTrackingExtension
@@ -240,8 +240,7 @@ class BaseLLM(ABC):
 
     def price_usage(self, usage: TokenUsage, at: datetime | None = None) -> TokenUsage:
         """Cost of usage at this instance's price (LLMConfig.pricing, else the catalog's); unpriced when none."""
-        pricing = effective_pricing(self.model, self.config)
-        return pricing.price(usage, at) if pricing is not None else unpriced(usage)
+        return apply_pricing(effective_pricing(self.model, self.config), usage, at)
 
     # ----- sync conveniences -------------------------------------------------------------------------
     def send_user_message_sync(self, content: str, images: Sequence[ImageInput | Image] | None = None,

@@ -74,7 +74,7 @@ def seconds(name: str, default: float) -> float:
 
 
 def snapshot(names: Iterable[str]) -> tuple[str | None, ...]:
-    """The current values of several variables: a cheap key for memos derived from them."""
+    """The current values of several variables (memos use `generation()` instead: reading is not free)."""
     return tuple(map(os.environ.get, names))
 
 

@@ -127,11 +127,9 @@ class OpenAIChatLLM(HTTPLLM):
             raise ProviderError(f"{self.profile.label} answered without choices: {message}", status_code=200,
                                 provider_message=message)
         content, reasoning = self._split(choice.get("message") or {})
-        raw = choice.get("finish_reason")
-        if raw is not None and type(raw) is not str:
-            raw = str(raw)
+        raw = as_text(choice.get("finish_reason"))
         return WireResponse(content, reasoning or None, self._usage(body.get("usage"), reasoning),
-                            FINISH_REASONS.get(raw, "unknown") if raw is not None else "unknown", raw, body)
+                            finish_reason(raw, FINISH_REASONS), raw, body)
 
     async def parse_stream(self, events: AsyncIterator[tuple[str, str]],
                            endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:
