@@ -18,7 +18,7 @@ def effective_pricing(model: LLMModel, config: LLMConfig | None) -> Pricing | No
     prices something (clients, cache hits, the eval plan's estimates) asks here."""
     if config is not None and config.pricing is not None:
         return config.pricing.to_pricing()
-    if model.pricing is not None or model.runtime.value != "api":
+    if model.pricing is not None or model.runtime != "api":  # a str enum: compared without `.value`
         return model.pricing
     from llmkit.catalog.external_prices import external_pricing
     from llmkit.models import PROVIDER_BACKENDS

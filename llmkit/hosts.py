@@ -278,6 +278,6 @@ def host_for(model: LLMModel | Any) -> Host:
     replaces the backend's key variables (a gateway's own key)."""
     url = model.host_url or (f"http://{model.host}" if model.host else None)
     name = model.backend
-    if name not in _HOSTS and model.runtime.value == "mock":  # an in-process backend of one's own: no endpoint
+    if name not in _HOSTS and model.runtime == "mock":  # an in-process backend of one's own: no endpoint
         name = "mock"
     return _bound(name, url, getattr(model, "api_key_env", None))

@@ -106,7 +106,7 @@ class OpenAIChatLLM(HTTPLLM):
         return cached[2]
 
     def _message(self, message: Message) -> dict[str, Any]:
-        role = message.role.value
+        role: str = message.role  # a str enum, sent as its value: `.value` is a Python-level descriptor per message
         if message.role is Role.SYSTEM and self.profile.reasoning_system_role and "reasoning" in \
                 self.model.capabilities:
             role = self.profile.reasoning_system_role
