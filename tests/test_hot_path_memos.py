@@ -1,8 +1,9 @@
 """What the per-call fast paths keep between calls never goes stale (OpenAI server over loopback).
 
-A sweep creates a client per call, so llmkit keeps a few things across clients: the CallOptions and the config's
-body fields of the last config, the Host endpoint keyed on the values of its variables, whether anything can answer
-before the call. Each test changes what such a memo depends on and checks the next request follows.
+A sweep creates a client per call, so llmkit keeps a few things across clients: the CallPlan (options, price,
+error classifier, body fields) of the last class, model, config and profile; the Host endpoint, until a variable
+changes; whether anything can answer before the call. Each test changes what such a memo depends on and checks
+the next request follows.
 """
 
 from __future__ import annotations
@@ -96,3 +97,35 @@ async def test_a_subclass_overriding_before_invoke_is_still_called(server: Any) 
     model = LLMFactory.get_model("gpt-4.1")
     assert (await Answering(model).send_user_message("hi")).content == "from the subclass"
     assert not server.requests
+
+
+async def test_a_profile_replaced_between_calls_is_used(server: Any) -> None:
+    from dataclasses import replace
+
+    from llmkit.api.openai_profiles import openai_profile, register_openai_profile
+
+    config = LLMFactory.resolve("gpt-4.1", LLMConfig(max_tokens=50))
+    await LLMFactory.create_llm("gpt-4.1", config).send_user_message("hi")
+    assert "max_completion_tokens" in server.requests[-1].json
+    original = openai_profile("openai")
+    register_openai_profile(replace(original, max_tokens_field="max_tokens"))
+    try:
+        await LLMFactory.create_llm("gpt-4.1", config).send_user_message("hi")  # same model and config objects
+        assert server.requests[-1].json["max_tokens"] == 50
+    finally:
+        register_openai_profile(original)
+    await LLMFactory.create_llm("gpt-4.1", config).send_user_message("hi")
+    assert "max_completion_tokens" in server.requests[-1].json
+
+
+async def test_a_subclass_gets_its_own_plan(server: Any) -> None:
+    base = type(LLMFactory.create_llm("gpt-4.1"))
+
+    class Labelled(base):  # type: ignore[misc, valid-type]
+        def config_fields(self) -> dict[str, Any]:
+            return {**super().config_fields(), "user": "labelled"}
+
+    model, config = LLMFactory.get_model("gpt-4.1"), LLMFactory.resolve_config("gpt-4.1")
+    for llm, user in ((base(model, config), None), (Labelled(model, config), "labelled"), (base(model, config), None)):
+        await llm.send_user_message("hi")
+        assert server.requests[-1].json.get("user") == user

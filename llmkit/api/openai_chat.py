@@ -54,11 +54,11 @@ class OpenAIChatLLM(HTTPLLM):
     """A conversation over Chat Completions; see the module docstring."""
 
     decode = "sse"
-    _fields_cache: tuple[LLMConfig, OpenAIProfile, dict[str, Any]] | None = None
+    profile: OpenAIProfile
 
     def __init__(self, model: LLMModel, config: LLMConfig | None = None) -> None:
         super().__init__(model, config)
-        self.profile: OpenAIProfile = openai_profile(model.backend)
+        self.profile = openai_profile(model.backend)
 
     # ----- errors ------------------------------------------------------------------------------------------
     def classify_error(self) -> ErrorClassifier | None:
@@ -80,7 +80,8 @@ class OpenAIChatLLM(HTTPLLM):
     def build_request(self, request: LLMRequest, *, stream: bool) -> WireRequest:
         profile = self.profile
         body: dict[str, Any] = {"model": self.model.name, "messages": [self._message(m) for m in request.messages]}
-        for name, value in self._config_fields(request.config).items():  # lists/dicts copied: bodies share nothing
+        fields = self.plan().body_fields if request.config is self.config else self._config_fields(request.config)
+        for name, value in fields.items():  # lists/dicts copied: bodies share nothing
             body[name] = value.copy() if isinstance(value, (list, dict)) else value
         if stream:
             body["stream"] = True
@@ -88,22 +89,20 @@ class OpenAIChatLLM(HTTPLLM):
                 body["stream_options"] = {"include_usage": True}
         return WireRequest(profile.chat_path, body)
 
+    def config_fields(self) -> dict[str, Any]:
+        return self._config_fields(self.config)
+
     def _config_fields(self, config: LLMConfig) -> dict[str, Any]:
-        """The body fields that come from the config (sampling, pass-through, thinking switch), in body order.
-        Kept for the last (config, profile) on the class: a sweep creates a client per call with the same
-        resolved config. Never mutated: `build_request` copies them into each body."""
-        cached = OpenAIChatLLM._fields_cache
-        if cached is None or cached[0] is not config or cached[1] is not self.profile:
-            profile, extra = self.profile, config.extra_params
-            fields = sampling_fields(config, {"temperature": "temperature", "top_p": "top_p", "stop": "stop",
-                                              "max_tokens": profile.max_tokens_field, "seed": profile.seed_field})
-            for name in profile.passthrough_params:
-                if extra.get(name) is not None:
-                    fields[name] = extra[name]
-            if profile.thinking_switch is not None and extra.get("thinking_enabled") is not None:
-                profile.thinking_switch.apply(fields, bool(extra["thinking_enabled"]))
-            cached = OpenAIChatLLM._fields_cache = (config, profile, fields)
-        return cached[2]
+        """The body fields that come from the config (sampling, pass-through, thinking switch), in body order."""
+        profile, extra = self.profile, config.extra_params
+        fields = sampling_fields(config, {"temperature": "temperature", "top_p": "top_p", "stop": "stop",
+                                          "max_tokens": profile.max_tokens_field, "seed": profile.seed_field})
+        for name in profile.passthrough_params:
+            if extra.get(name) is not None:
+                fields[name] = extra[name]
+        if profile.thinking_switch is not None and extra.get("thinking_enabled") is not None:
+            profile.thinking_switch.apply(fields, bool(extra["thinking_enabled"]))
+        return fields
 
     def _message(self, message: Message) -> dict[str, Any]:
         role: str = message.role  # a str enum, sent as its value: `.value` is a Python-level descriptor per message
