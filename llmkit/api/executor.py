@@ -66,7 +66,7 @@ class HTTPExecutor:
         """Send a request and return the parsed JSON body, retrying retryable failures within the deadline."""
         started = time.monotonic()
         body = None if json_body is None else dumps(json_body)
-        url, headers = endpoint.url(path), _headers(endpoint, body is not None)
+        url, headers = endpoint.url(path), endpoint.headers if body is None else endpoint.json_headers
         try:
             return await self._json_once(endpoint, method, url, headers, body, params, classify, options,
                                          options.first_attempt_s)
@@ -95,7 +95,7 @@ class HTTPExecutor:
         (`"ndjson"`, event name ""), or `data:` lines (`"data-lines"`). A try lasts until the first event; only
         tries are retried."""
         started = time.monotonic()
-        call = (endpoint, endpoint.url(path), _headers(endpoint, True), dumps(json_body), params, decode, classify,
+        call = (endpoint, endpoint.url(path), endpoint.json_headers, dumps(json_body), params, decode, classify,
                 options)
         try:
             opened = await self._open_stream(*call, options.first_attempt_s)
@@ -150,13 +150,6 @@ class HTTPExecutor:
                 raise
             raise self.transport.map_error(endpoint, exc, limit) from None
         return stream, chunks, framer, items, limit
-
-
-def _headers(endpoint: Endpoint, has_body: bool) -> dict[str, str]:
-    headers = dict(endpoint.headers)
-    if has_body:
-        headers.setdefault("content-type", "application/json")
-    return headers
 
 
 def _choose_backend(requested: str | None, has_transport: bool) -> str:
