@@ -97,6 +97,7 @@ class HTTPLLM(BaseLLM):
         return self.plan().options
 
     def price_usage(self, usage: TokenUsage, at: datetime | None = None) -> TokenUsage:
+        """BaseLLM's, with the price card the plan looked up once."""
         return apply_pricing(self.plan().pricing, usage, at)
 
     def _post(self, request: LLMRequest, plan: CallPlan) -> Awaitable[Any]:
