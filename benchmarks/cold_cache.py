@@ -6,8 +6,8 @@ caches after waiting on the server (benchmarks/README.md). This measures that co
 contender runs in its own process under callgrind; after 100 warm-up calls it dumps the counters, then makes N
 calls, each after overwriting 256 KiB (which evicts the simulated L1 caches), and dumps again. The second dump is
 those N calls alone. A contender named "none" does only the eviction and is subtracted from the others.
-Contenders: llmkit, "llmkit (API model)", "raw aiohttp" (benchmarks/clients.py). Repeated runs agree to about
-±30 misses and ±1k instructions per call.
+Contenders: llmkit, "llmkit (API model)", "raw aiohttp" (benchmarks/clients.py). A contender's counts repeat to
+about ±100 misses and ±2k instructions per call from run to run, so compare differences over a few runs.
 """
 
 from __future__ import annotations
