@@ -23,6 +23,8 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
 from llmkit.messages import TokenUsage
 
 MILLION = Decimal(1_000_000)
@@ -32,22 +34,14 @@ def _dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-@dataclass(frozen=True, slots=True)
-class Rates:
-    """USD per million tokens."""
+class Rates(msgspec.Struct, frozen=True, cache_hash=True):
+    """USD per million tokens. Its hash is computed once, in C: `_costs` looks a call's costs up by its Rates, and
+    hashing four Decimals per call is not free."""
 
     input: Decimal
     output: Decimal
     cached_input: Decimal | None = None
     cache_write: Decimal | None = None
-    _hash: int = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_hash", hash((self.input, self.output, self.cached_input, self.cache_write)))
-
-    def __hash__(self) -> int:
-        """Computed once: `_costs` looks a call's costs up by its Rates, and hashing four Decimals is not free."""
-        return self._hash
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> Rates:
