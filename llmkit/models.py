@@ -19,6 +19,7 @@ import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -263,13 +264,44 @@ def price_text(model: LLMModel) -> str:
     return text
 
 
-def status_text(model: LLMModel) -> str:
-    """'active', or the lifecycle status with its dates (deprecated models keep working until retirement)."""
-    if model.status == "active":
+def lifecycle(model: LLMModel, today: date | None = None) -> str:
+    """The model's status as of `today` (default: today, UTC): the catalog's status, except that a model whose
+    retirement date has passed is "retired" and one whose deprecation date has passed is at least "deprecated".
+    The catalog is a snapshot, and a model it lists as deprecated stops answering on its date."""
+    today = today or datetime.now(timezone.utc).date()
+    if _on_or_before(model.retirement_date, today):
+        return "retired"
+    if model.status in ("active", "preview") and _on_or_before(model.deprecation_date, today):
+        return "deprecated"
+    return model.status
+
+
+def status_text(model: LLMModel, today: date | None = None) -> str:
+    """'active', or the lifecycle status as of `today` with its dates: "deprecated (deprecated 2025-09-29, retires
+    2026-11-30, in 3 days)", "retired (deprecated 2025-09-29, retired 2026-11-30)"."""
+    today = today or datetime.now(timezone.utc).date()
+    status = lifecycle(model, today)
+    if status == "active":
         return "active"
     dates = []
     if model.deprecation_date:
         dates.append(f"deprecated {model.deprecation_date}")
-    if model.retirement_date:
-        dates.append(f"retires {model.retirement_date}")
-    return model.status + (f" ({', '.join(dates)})" if dates else "")
+    retires = _parse_date(model.retirement_date)
+    if retires is not None and retires <= today:
+        dates.append(f"retired {model.retirement_date}")
+    elif retires is not None:
+        days = (retires - today).days
+        dates.append(f"retires {model.retirement_date}" + (f", in {days} day{'s' * (days != 1)}" if days <= 90 else ""))
+    return status + (f" ({', '.join(dates)})" if dates else "")
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:  # a month or free text in hand-written data: not a date to act on
+        return None
+
+
+def _on_or_before(value: str | None, today: date) -> bool:
+    parsed = _parse_date(value)
+    return parsed is not None and parsed <= today

@@ -302,7 +302,7 @@ def test_anthropic_unary_and_usage(anthropic_server: AnthropicServer) -> None:
 
 def test_anthropic_stream_events_and_thinking(anthropic_server: AnthropicServer) -> None:
     with claude(anthropic_server).messages.stream(
-        model="claude-sonnet-4-5",
+        model="claude-sonnet-4-6",
         max_tokens=2048,
         thinking={"type": "enabled", "budget_tokens": 1024},
         messages=[{"role": "user", "content": PROMPT}],
@@ -330,7 +330,7 @@ def test_anthropic_request_validation(loopback: Any) -> None:
     url, headers = server.base_url + "/v1/messages", {"anthropic-version": "2023-06-01"}
 
     def post(**body: Any) -> httpx.Response:
-        return httpx.post(url, headers=headers, json={"model": "claude-sonnet-4-5", **chat_body(), **body})
+        return httpx.post(url, headers=headers, json={"model": "claude-sonnet-4-6", **chat_body(), **body})
 
     assert "max_tokens" in post().json()["error"]["message"]
     system_role = post(max_tokens=10, messages=[{"role": "system", "content": "x"}])

@@ -224,6 +224,8 @@ def _run(args: argparse.Namespace) -> int:
     print(result.summary.text())
     for skipped in result.plan.skipped:
         print(f"skipped: {skipped.model} / {skipped.config_label}: {skipped.reason}")
+    for note in result.plan.notes:
+        print(f"note: {note}")
     print(f"\nrows: {result.run_dir / 'rows.jsonl'}   load: llmkit.evals.load({str(result.run_dir)!r})")
     if result.status.startswith("completed"):
         report = None

@@ -17,7 +17,7 @@ def models_command(args: argparse.Namespace) -> int:
     """List models by runtime (or as JSON), with prices and availability."""
     from llmkit.billing import effective_pricing
     from llmkit.factory import LLMFactory
-    from llmkit.models import LLMRuntime
+    from llmkit.models import LLMRuntime, lifecycle, status_text
 
     runtime = None
     if args.runtime:
@@ -45,8 +45,8 @@ def models_command(args: argparse.Namespace) -> int:
         price = "unknown" if rates is None else f"{rates.input}/{rates.output}" + (
             " (illustrative)" if pricing and pricing.illustrative else "")
         status = "yes" if available else f"no: {available.reason}"
-        if m.status != "active":
-            status += f" [{m.status}]"
+        if lifecycle(m) != "active":
+            status += f" [{status_text(m)}]"
         by_runtime.setdefault(m.runtime.value, []).append([m.identifier, m.provider.value, price, status])
     if args.json:
         print(json.dumps(listed, indent=1))
@@ -62,10 +62,13 @@ def models_command(args: argparse.Namespace) -> int:
 
 
 def model_json(m: Any, available: Any) -> dict[str, Any]:
+    from llmkit.models import lifecycle
+
     rates = m.pricing.rates if m.pricing else None
     return {
         "id": m.identifier, "name": m.name, "provider": m.provider.value, "runtime": m.runtime.value,
-        "status": m.status, "context_window": m.context_window, "capabilities": sorted(m.capabilities),
+        "status": lifecycle(m), "deprecation_date": m.deprecation_date, "retirement_date": m.retirement_date,
+        "context_window": m.context_window, "capabilities": sorted(m.capabilities),
         "available": bool(available), "unavailable_reason": None if available else available.reason,
         "usd_per_mtok": None if rates is None else {
             "input": str(rates.input), "output": str(rates.output),

@@ -32,7 +32,7 @@ from llmkit.evals.scorers import AnyScorer, parse_scorer, unique_scorers
 from llmkit.evals.spec import ModelSelector, SpecError, SpecFile
 from llmkit.factory import LLMFactory, ResolvedConfig
 from llmkit.modelfile import ModelEntry
-from llmkit.models import LLMModel
+from llmkit.models import LLMModel, lifecycle, status_text
 from llmkit.tokens import count_message_tokens
 
 
@@ -279,6 +279,7 @@ def build_plan(spec_file: SpecFile, *, models: Sequence[str | ModelSelector | Mo
         found = resolve_models(models if models is not None else spec.models, spec_file,
                                from_cli=models is not None, skip_unavailable=skip)
     resolved, notes = found.models, found.notes
+    notes += [note for note in map(lifecycle_note, resolved) if note]
     variants: list[Variant] = []
     skipped: list[Skipped] = list(found.unknown)
     for model in resolved:
@@ -303,6 +304,19 @@ def build_plan(spec_file: SpecFile, *, models: Sequence[str | ModelSelector | Mo
             variants.append(Variant(model, entry.label, config, config_json(entry.label, config), host_key(model),
                                     reason, checked))
     return Plan(spec_file, resolved, variants, skipped, list(spec_file.prompts), spec.repeats, notes)
+
+
+def lifecycle_note(model: LLMModel) -> str | None:
+    """A note for a model that is deprecated or retired by the catalog's dates (None for the others): a sweep's
+    numbers are only comparable while its models answer, so the plan says when one will stop or has stopped."""
+    status = lifecycle(model)
+    if status not in ("deprecated", "retired"):
+        return None
+    replacement = model.metadata.get("replacement")
+    note = f"{model.identifier} is {status_text(model)}"
+    if status == "retired":
+        note += "; its calls will likely fail as not found"
+    return note + (f"; replacement: {replacement}" if replacement else "")
 
 
 def describe_model(model: LLMModel) -> dict[str, Any]:
