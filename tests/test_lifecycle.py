@@ -48,8 +48,8 @@ def test_the_plan_the_run_and_the_listing_say_when_a_model_has_retired(
                                                metadata={"replacement": "echo:mock"})).identifier
     soon = LLMFactory.register_model(_model("going", status="deprecated", retirement_date="2999-01-01")).identifier
     spec = write_spec(tmp_path, models=[retired, soon, "echo:mock"], configs=[{"label": "default"}], repeats=1)
-    expected = [f"{retired} is retired (retired 2000-01-01); its calls will likely fail as not found; "
-                "replacement: echo:mock",
+    expected = [f"{retired} is retired (retired 2000-01-01); the provider may refuse its calls or answer "
+                "them with another model; replacement: echo:mock",
                 f"{soon} is deprecated (retires 2999-01-01)"]
     assert ev.dry_run(spec).notes == expected
 

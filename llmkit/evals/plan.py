@@ -315,7 +315,7 @@ def lifecycle_note(model: LLMModel) -> str | None:
     replacement = model.metadata.get("replacement")
     note = f"{model.identifier} is {status_text(model)}"
     if status == "retired":
-        note += "; its calls will likely fail as not found"
+        note += "; the provider may refuse its calls or answer them with another model"
     return note + (f"; replacement: {replacement}" if replacement else "")
 
 
