@@ -306,4 +306,4 @@ async def replay_chunks(response: CompleteResponse, size: int = 64) -> AsyncIter
     for i in range(0, len(response.content), size):
         yield ChunkResponse(content=response.content[i : i + size])
     yield ChunkResponse(is_complete=True, usage=response.usage, finish_reason=response.finish_reason,
-                        finish_reason_raw=response.finish_reason_raw)
+                        finish_reason_raw=response.finish_reason_raw, served_model=response.served_model)

@@ -242,6 +242,9 @@ class CompleteResponse(_CarriesBody, frozen=True):
     metadata: dict[str, Any] = {}  # copied per instance
     finish_reason_raw: str | None = None
     """The provider's own word for why it stopped (`end_turn`, `MAX_TOKENS`, ...), kept beside the normalised one."""
+    served_model: str | None = None
+    """The model the server says answered (its `model` or `modelVersion` field; None when it names none): a dated
+    snapshot of the model asked for, or another model when a gateway or a retirement routed the call elsewhere."""
 
     def __str__(self) -> str:
         return self.content
@@ -251,7 +254,7 @@ class CompleteResponse(_CarriesBody, frozen=True):
         generic per-field machinery, because it runs once per call on the hot path."""
         return CompleteResponse(self.content, self.reasoning, usage, self.finish_reason, latency_s, self.ttft_s,
                                 self.cached, self.original_latency_s, model, self.raw, self.metadata,
-                                self.finish_reason_raw)
+                                self.finish_reason_raw, self.served_model)
 
     def stats_line(self) -> str:
         """latency · TTFT · tokens and cost (· cached · finish reason), one line: what the playground, the compare
@@ -298,6 +301,7 @@ class ChunkResponse(_CarriesBody, frozen=True):
     finish_reason: FinishReason | None = None
     raw: Any = None
     finish_reason_raw: str | None = None
+    served_model: str | None = None  # on the final chunk: see CompleteResponse.served_model
 
 
 class LLMRequest(msgspec.Struct, frozen=True):

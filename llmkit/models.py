@@ -264,6 +264,22 @@ def price_text(model: LLMModel) -> str:
     return text
 
 
+_SNAPSHOT_SUFFIX = re.compile(r"-[0-9]{3,}(-[0-9]+)*")  # -2025-04-14, -20250929, -2512, -001; not -5 (4 -> 4-5)
+
+
+def same_model(asked: str, served: str) -> bool:
+    """Whether `served` (the model a server says answered) is the model `asked` for (the name sent): the same name,
+    a dated snapshot of it (`gpt-4.1` -> `gpt-4.1-2025-04-14`, `mistral-large-latest` -> `mistral-large-2512`) or a
+    tag of it (`qwen3` -> `qwen3:latest`). Anything else (`gemini-2.5-pro` -> `gemini-3.8-flash`, `gpt-4o` ->
+    `gpt-4o-mini-2024-07-18`) is another model, as when a gateway falls back or a retired model is routed on."""
+    asked = asked.lower().removeprefix("models/").removesuffix("-latest")
+    served = served.lower().removeprefix("models/")
+    if not served.startswith(asked):
+        return False
+    rest = served[len(asked):]
+    return not rest or rest[0] in ":@" or _SNAPSHOT_SUFFIX.fullmatch(rest) is not None
+
+
 def lifecycle(model: LLMModel, today: date | None = None) -> str:
     """The model's status as of `today` (default: today, UTC): the catalog's status, except that a model whose
     retirement date has passed is "retired" and one whose deprecation date has passed is at least "deprecated".

@@ -92,7 +92,7 @@ class ResponseStream:
         return CompleteResponse(
             self.content, self.reasoning, usage, final.finish_reason, latency_s, self.ttft_s, hit is not None,
             hit.original_latency_s if hit is not None else None, model, None,
-            dict(hit.metadata) if hit is not None else {}, final.finish_reason_raw,
+            dict(hit.metadata) if hit is not None else {}, final.finish_reason_raw, final.served_model,
         )
 
     def _finish(self, response: CompleteResponse) -> None:

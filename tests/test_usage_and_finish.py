@@ -41,6 +41,7 @@ class Protocol:
     model: str
     stop_raw: str | None  # the server's word for a natural end
     length_raw: str | None  # ... and for hitting max_tokens (None: the protocol has no output cap)
+    served: str | None  # the model the server's bodies name (None: the protocol names none)
 
     def llm(self, **config: Any) -> BaseLLM:
         return LLMFactory.create_llm(self.model, LLMConfig(**config) if config else None)
@@ -50,34 +51,34 @@ def _openai(loopback: Callable[..., Any], env: pytest.MonkeyPatch) -> Protocol:
     server = loopback(OpenAIChatServer, "openai", api_key=KEY)
     env.setenv("OPENAI_API_KEY", KEY)
     env.setenv("OPENAI_BASE_URL", server.base_url + "/v1")
-    return Protocol(server, "gpt-5.5", "stop", "length")
+    return Protocol(server, "gpt-5.5", "stop", "length", "gpt-5.5")
 
 
 def _anthropic(loopback: Callable[..., Any], env: pytest.MonkeyPatch) -> Protocol:
     server = loopback(AnthropicServer, api_key=KEY)
     env.setenv("ANTHROPIC_API_KEY", KEY)
     env.setenv("ANTHROPIC_BASE_URL", server.base_url)
-    return Protocol(server, "claude-haiku-4-5", "end_turn", "max_tokens")
+    return Protocol(server, "claude-haiku-4-5", "end_turn", "max_tokens", "claude-haiku-4-5")
 
 
 def _gemini(loopback: Callable[..., Any], env: pytest.MonkeyPatch) -> Protocol:
     server = loopback(GeminiServer, api_key=KEY)
     env.setenv("GEMINI_API_KEY", KEY)
     env.setenv("GEMINI_BASE_URL", server.base_url + "/v1beta")
-    return Protocol(server, "gemini-3.6-flash", "STOP", "MAX_TOKENS")
+    return Protocol(server, "gemini-3.6-flash", "STOP", "MAX_TOKENS", "gemini-3.6-flash")
 
 
 def _ollama(loopback: Callable[..., Any], env: pytest.MonkeyPatch) -> Protocol:
     server = loopback(OllamaServer)
     env.setenv("OLLAMA_HOSTS", server.host)
-    return Protocol(server, f"llama3.2:latest:ollama@{server.host}", "stop", "length")
+    return Protocol(server, f"llama3.2:latest:ollama@{server.host}", "stop", "length", "llama3.2:latest")
 
 
 def _autobyteus(loopback: Callable[..., Any], env: pytest.MonkeyPatch) -> Protocol:
     server = loopback(AutoByteusServer, api_key=KEY)
     env.setenv("AUTOBYTEUS_LLM_SERVER_HOSTS", server.base_url)
     env.setenv("AUTOBYTEUS_API_KEY", KEY)
-    return Protocol(server, f"gpt-5-instant-rpa:autobyteus@{server.host}", None, None)
+    return Protocol(server, f"gpt-5-instant-rpa:autobyteus@{server.host}", None, None, None)
 
 
 @pytest.fixture(params=[_openai, _anthropic, _gemini, _ollama, _autobyteus],
@@ -139,6 +140,15 @@ async def test_hitting_max_tokens_is_length_with_the_raw_value_kept(protocol: Pr
     assert response.content == "Echo: hello"
     assert response.finish_reason == "length"
     assert response.finish_reason_raw == protocol.length_raw
+
+
+# ----- the model that answered --------------------------------------------------------------------------------
+@pytest.mark.parametrize("streaming", [False, True], ids=["unary", "stream"])
+async def test_the_model_the_server_names_is_kept(protocol: Protocol, streaming: bool, tmp_path: Path) -> None:
+    response = await _answer(LLMFactory.create_llm(protocol.model, cache=tmp_path / "cache"), streaming)
+    assert not response.cached and response.served_model == protocol.served
+    replayed = await _answer(LLMFactory.create_llm(protocol.model, cache=tmp_path / "cache"), streaming)
+    assert replayed.cached and replayed.served_model == protocol.served  # a cache hit says who answered then
 
 
 TABLES = {

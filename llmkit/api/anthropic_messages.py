@@ -20,6 +20,7 @@ from llmkit.api.http import Endpoint, parse_stream_json
 from llmkit.api.http_llm import HTTPLLM, WireRequest, WireResponse
 from llmkit.api.wire import (
     as_int,
+    as_name,
     as_text,
     dig,
     finish_reason,
@@ -86,7 +87,9 @@ class AnthropicLLM(HTTPLLM):
         reasoning = "".join(thinking) or None
         usage = anthropic_usage(body.get("usage") if isinstance(body, dict) else None, reasoning)
         raw = as_text(body.get("stop_reason")) if isinstance(body, dict) else None
-        return WireResponse("".join(text), reasoning, usage, finish_reason(raw, FINISH_REASONS), raw, raw=body)
+        served = as_name(body.get("model")) if isinstance(body, dict) else None
+        return WireResponse("".join(text), reasoning, usage, finish_reason(raw, FINISH_REASONS), raw, raw=body,
+                            served_model=served)
 
     async def parse_stream(self, events: AsyncIterator[tuple[str, str]],
                            endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:
@@ -94,6 +97,7 @@ class AnthropicLLM(HTTPLLM):
         thinking: list[str] = []
         usage: dict[str, Any] | None = None  # None until the server sends any
         stop_reason: str | None = None
+        served: str | None = None
         async for event, data in events:
             if event == "ping" or not data.strip():
                 continue
@@ -105,6 +109,7 @@ class AnthropicLLM(HTTPLLM):
                 raise stream_failure(endpoint, payload, "".join(content))
             if kind == "message_start":
                 usage = _merged(usage, dig(payload, ("message", "usage")))
+                served = as_name(dig(payload, ("message", "model")))
             elif kind == "content_block_start":
                 block = payload.get("content_block") or {}
                 chunk = _block_text(block.get("type"), block.get("text"), block.get("thinking"))
@@ -126,7 +131,7 @@ class AnthropicLLM(HTTPLLM):
                 reasoning = "".join(thinking) or None
                 yield ChunkResponse(is_complete=True, usage=anthropic_usage(usage, reasoning),
                                     finish_reason=finish_reason(stop_reason, FINISH_REASONS),
-                                    finish_reason_raw=stop_reason)
+                                    finish_reason_raw=stop_reason, served_model=served)
                 return
         raise StreamError(f"{endpoint.provider} ({endpoint.host}) closed the stream before message_stop",
                           status_code=200, partial_content="".join(content))

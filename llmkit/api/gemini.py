@@ -22,7 +22,16 @@ from typing import Any
 
 from llmkit.api.http import Endpoint, ErrorClassifier, provider_message
 from llmkit.api.http_llm import HTTPLLM, WireRequest, WireResponse
-from llmkit.api.wire import as_int, as_text, dig, finish_reason, json_payloads, normalised_usage, sampling_fields
+from llmkit.api.wire import (
+    as_int,
+    as_name,
+    as_text,
+    dig,
+    finish_reason,
+    json_payloads,
+    normalised_usage,
+    sampling_fields,
+)
 from llmkit.config import LLMConfig
 from llmkit.errors import LLMError, ProviderError, QuotaExceededError, StreamError
 from llmkit.messages import ChunkResponse, FinishReason, Image, LLMRequest, Message, Role, TokenUsage
@@ -80,14 +89,17 @@ class GeminiLLM(HTTPLLM):
         text, thought = _parts_text(candidate)
         raw = as_text(candidate.get("finishReason"))
         return WireResponse(text, thought or None, gemini_usage(body.get("usageMetadata")),
-                            finish_reason(raw, FINISH_REASONS), raw, raw=body)
+                            finish_reason(raw, FINISH_REASONS), raw, raw=body,
+                            served_model=as_name(body.get("modelVersion")))
 
     async def parse_stream(self, events: AsyncIterator[tuple[str, str]],
                            endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:
         content: list[str] = []
         usage_body: Any = None
         finish: str | None = None
+        served: Any = None
         async for chunk in json_payloads(events, endpoint, content):
+            served = chunk.get("modelVersion") or served
             if chunk.get("usageMetadata"):
                 usage_body = chunk["usageMetadata"]  # cumulative: keep the last one
             if not chunk.get("candidates"):
@@ -105,7 +117,8 @@ class GeminiLLM(HTTPLLM):
             raise StreamError(f"{endpoint.provider} ({endpoint.host}) ended the stream without a finishReason",
                               status_code=200, partial_content="".join(content))
         yield ChunkResponse(is_complete=True, usage=gemini_usage(usage_body),
-                            finish_reason=finish_reason(finish, FINISH_REASONS), finish_reason_raw=finish)
+                            finish_reason=finish_reason(finish, FINISH_REASONS), finish_reason_raw=finish,
+                            served_model=as_name(served))
 
     def _candidate(self, body: Any) -> dict[str, Any]:
         candidates = body.get("candidates") if isinstance(body, dict) else None

@@ -43,6 +43,7 @@ class WireResponse(msgspec.Struct, frozen=True):
     finish_reason_raw: str | None = None
     raw: Any = None
     metadata: dict[str, Any] | None = None
+    served_model: str | None = None  # the model the body names (see CompleteResponse.served_model)
 
 
 class CallPlan(msgspec.Struct, frozen=True):
@@ -115,14 +116,14 @@ class HTTPLLM(BaseLLM):
         usage = apply_pricing(plan.pricing, self.counted_usage(parsed, request), at)
         return CompleteResponse(parsed.content, parsed.reasoning, usage, parsed.finish_reason,
                                 time.perf_counter() - started, None, False, None, self.model.identifier, parsed.raw,
-                                parsed.metadata or {}, parsed.finish_reason_raw)
+                                parsed.metadata or {}, parsed.finish_reason_raw, parsed.served_model)
 
     async def _send_user_message_to_llm(self, request: LLMRequest) -> CompleteResponse:
         """The backend contract's unpriced answer; calls through BaseLLM take `_fresh_response` instead."""
         parsed = self.parse_response(await self._post(request, self.plan()))
         return CompleteResponse(parsed.content, parsed.reasoning, self.counted_usage(parsed, request),
                                 parsed.finish_reason, raw=parsed.raw, metadata=parsed.metadata or {},
-                                finish_reason_raw=parsed.finish_reason_raw)
+                                finish_reason_raw=parsed.finish_reason_raw, served_model=parsed.served_model)
 
     def counted_usage(self, parsed: WireResponse, request: LLMRequest) -> TokenUsage:
         """The token counts of a unary answer: the server's, or — when it reported none — counted with

@@ -20,7 +20,7 @@ import msgspec
 
 from llmkit.api.http import Endpoint, ErrorClassifier, provider_message
 from llmkit.api.http_llm import HTTPLLM, WireRequest, WireResponse
-from llmkit.api.wire import as_int, as_text, finish_reason, json_payloads, normalised_usage, sampling_fields
+from llmkit.api.wire import as_int, as_name, as_text, finish_reason, json_payloads, normalised_usage, sampling_fields
 from llmkit.errors import ConfigurationError, LLMError, ModelNotFoundError, ProviderError, StreamError
 from llmkit.messages import ChunkResponse, FinishReason, LLMRequest, Message, Role, TokenUsage
 from llmkit.tokens import count_message_tokens
@@ -84,7 +84,8 @@ class OllamaLLM(HTTPLLM):
         content = str(message.get("content") or "")
         reasoning = str(message.get("thinking") or "") or None
         raw = as_text(body.get("done_reason"))
-        return WireResponse(content, reasoning, _usage(body), _finish(raw), raw, raw=body, metadata=_durations(body))
+        return WireResponse(content, reasoning, _usage(body), _finish(raw), raw, raw=body, metadata=_durations(body),
+                            served_model=as_name(body.get("model")))
 
     async def parse_stream(self, events: AsyncIterator[tuple[str, str]],
                            endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:
@@ -99,7 +100,8 @@ class OllamaLLM(HTTPLLM):
             if line.get("done"):
                 raw = as_text(line.get("done_reason"))
                 yield ChunkResponse(is_complete=True, usage=_usage(line), finish_reason=_finish(raw),
-                                    raw={**_durations(line), "done_reason": raw}, finish_reason_raw=raw)
+                                    raw={**_durations(line), "done_reason": raw}, finish_reason_raw=raw,
+                                    served_model=as_name(line.get("model")))
                 return
         raise StreamError(f"Ollama ({endpoint.host}) closed the stream before its done line", status_code=200,
                           partial_content="".join(content))

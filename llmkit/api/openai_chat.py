@@ -20,6 +20,7 @@ from llmkit.api.http_llm import HTTPLLM, WireRequest, WireResponse
 from llmkit.api.openai_profiles import OpenAIProfile, openai_profile
 from llmkit.api.wire import (
     as_int,
+    as_name,
     as_text,
     error_of_kind,
     finish_reason,
@@ -127,8 +128,10 @@ class OpenAIChatLLM(HTTPLLM):
                                 provider_message=message)
         content, reasoning = self._split(choice.get("message") or {})
         raw = as_text(choice.get("finish_reason"))
+        served = body.get("model")  # as_name inlined: this runs on every call of the most used adapter
         return WireResponse(content, reasoning or None, self._usage(body.get("usage"), reasoning),
-                            finish_reason(raw, FINISH_REASONS), raw, body)
+                            finish_reason(raw, FINISH_REASONS), raw, body, None,
+                            served if type(served) is str and served else None)
 
     async def parse_stream(self, events: AsyncIterator[tuple[str, str]],
                            endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:
@@ -136,6 +139,7 @@ class OpenAIChatLLM(HTTPLLM):
         reasoning: list[str] = []
         usage_body: Any = None
         finish: str | None = None
+        served: Any = None
         done = False
         async for _event, data in events:
             stripped = data.strip()
@@ -151,6 +155,7 @@ class OpenAIChatLLM(HTTPLLM):
                 raise stream_failure(endpoint, chunk, "".join(content))
             if chunk.get("usage"):
                 usage_body = chunk["usage"]
+            served = chunk.get("model") or served
             for choice in chunk.get("choices") or []:
                 if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                     continue
@@ -166,7 +171,7 @@ class OpenAIChatLLM(HTTPLLM):
                               status_code=200, partial_content="".join(content))
         usage = self._usage(usage_body, "".join(reasoning) or None)
         yield ChunkResponse(is_complete=True, usage=usage, finish_reason=finish_reason(finish, FINISH_REASONS),
-                            finish_reason_raw=finish)
+                            finish_reason_raw=finish, served_model=as_name(served))
 
     def _split(self, message: dict[str, Any]) -> tuple[str, str]:
         """(visible text, reasoning text) of a message or delta: string or typed-part content, reasoning fields."""

@@ -39,6 +39,11 @@ def as_int(value: Any) -> int:
         return 0
 
 
+def as_name(value: Any) -> str | None:
+    """A model name from JSON (the model a server says answered): a non-empty string, else None."""
+    return value if isinstance(value, str) and value else None
+
+
 def as_text(value: Any) -> str | None:
     """A JSON value as text (a provider's raw finish reason), None staying None."""
     return str(value) if value is not None else None

@@ -41,12 +41,14 @@ class CachedAnswer:
     model: str | None
     created_at: float  # Unix time of the original call
     finish_reason_raw: str | None = None
+    served_model: str | None = None  # absent from entries written before llmkit recorded it
 
     @classmethod
     def from_response(cls, key: str, response: CompleteResponse, created_at: float | None = None) -> CachedAnswer:
         return cls(key, response.content, response.reasoning, response.usage, response.finish_reason,
                    response.latency_s, response.ttft_s, response.model,
-                   time.time() if created_at is None else created_at, response.finish_reason_raw)
+                   time.time() if created_at is None else created_at, response.finish_reason_raw,
+                   response.served_model)
 
 
 def encode(answer: CachedAnswer) -> bytes:
@@ -58,6 +60,7 @@ def encode(answer: CachedAnswer) -> bytes:
             "usage": answer.usage.to_dict(),
             "finish_reason": answer.finish_reason,
             "finish_reason_raw": answer.finish_reason_raw,
+            "served_model": answer.served_model,
             "latency_s": answer.latency_s,
             "ttft_s": answer.ttft_s,
             "model": answer.model,
@@ -97,6 +100,7 @@ def decode(value: Any, key: str | None = None) -> CachedAnswer:
             model=_optional(fields.get("model"), str),
             created_at=float(_typed(fields["created_at"], (int, float))),
             finish_reason_raw=raw,
+            served_model=_optional(fields.get("served_model"), str),
         )
     except CorruptEntryError:
         raise

@@ -309,7 +309,7 @@ async def arun(spec: SpecSource | None = None, *, output: str | Path | None = No
         summary = RunSummary(run_id, str(run_dir), "running", plan_.total_rows,
                              exclude_errors=spec_file.spec.exclude_errors)
         for variant in plan_.variants:  # the summary table follows plan order
-            summary.tallies[(variant.model.identifier, variant.label)] = Tally()
+            summary.tallies[(variant.model.identifier, variant.label)] = Tally(variant.model.name)
         finished = {k for k, r in prior.items() if not r.failed}
         retried = {k for k, r in prior.items() if r.failed} if retry_errors else set()
         pending = [task for task in plan_.tasks(estimates=options.max_cost_usd is not None)

@@ -67,6 +67,7 @@ class EvalRow:
     reasoning: str | None = None
     finish_reason: str | None = None  # normalised: stop, length, content_filter, tool_calls, error, unknown
     finish_reason_raw: str | None = None  # the provider's own word
+    served_model: str | None = None  # the model the server says answered (CompleteResponse.served_model)
     error_type: str | None = None
     error: str | None = None
     latency_s: float | None = None
@@ -103,7 +104,7 @@ class EvalRow:
         usage = response.usage
         cached = bool(response.cached)
         self.output, self.reasoning, self.finish_reason = response.content, response.reasoning, response.finish_reason
-        self.finish_reason_raw = response.finish_reason_raw
+        self.finish_reason_raw, self.served_model = response.finish_reason_raw, response.served_model
         latency = response.original_latency_s if cached and response.original_latency_s is not None \
             else response.latency_s
         if latency is not None:  # else keep the latency the caller measured

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from llmkit.models import same_model
+
 
 def _known(value: Any) -> bool:
     """A cost that is known: not None (unpriced model) and not NaN (the same, read back from a DataFrame)."""
@@ -16,6 +18,7 @@ def _known(value: Any) -> bool:
 
 @dataclass
 class Tally:
+    asked: str = ""  # the model name the calls send, to tell the rows another model answered (empty: not checked)
     rows: int = 0
     errors: int = 0
     cached: int = 0
@@ -29,6 +32,7 @@ class Tally:
     score_sum: dict[str, float] = field(default_factory=dict)
     score_n: dict[str, int] = field(default_factory=dict)  # answered rows with a score
     score_failed: dict[str, int] = field(default_factory=dict)  # error rows: a 0 unless errors are excluded
+    served_by: dict[str, int] = field(default_factory=dict)  # another model that answered -> its rows
 
     def score_mean(self, key: str, exclude_errors: bool = False) -> float | None:
         """The mean of a score column under the report's rule (`llmkit.evals.columns.scored`)."""
@@ -53,6 +57,9 @@ class Tally:
             self.latency_sum += float(latency)
             self.latency_n += 1
         self.output_tokens += int(row.get("output_tokens") or 0)
+        served = row.get("served_model")
+        if self.asked and isinstance(served, str) and served and not same_model(self.asked, served):
+            self.served_by[served] = self.served_by.get(served, 0) + 1
         for key, value in row.items():
             if not key.startswith("score_") or key == "score_error":
                 continue
@@ -96,6 +103,15 @@ class RunSummary:
     def unpriced_models(self) -> list[str]:
         return list(dict.fromkeys(m for (m, _), t in self.tallies.items() if t.unpriced))
 
+    def served_elsewhere(self) -> dict[tuple[str, str], int]:
+        """(model asked for, model that answered) -> rows, over every config: where a gateway fell back or a retired
+        model was routed on (`llmkit.models.same_model` tells a snapshot of the same model from another model)."""
+        found: dict[tuple[str, str], int] = {}
+        for (model, _), t in self.tallies.items():
+            for served, n in t.served_by.items():
+                found[(model, served)] = found.get((model, served), 0) + n
+        return found
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "status": self.status, "planned_rows": self.planned_rows, "rows": self.rows, "errors": self.errors,
@@ -104,7 +120,8 @@ class RunSummary:
             "message": self.message,
             "per_variant": [
                 {"model": m, "config_label": c, "rows": t.rows, "errors": t.errors, "cached": t.cached,
-                 "cost_usd": None if t.unpriced else str(t.cost_usd), "saved_cost_usd": str(t.saved_usd)}
+                 "cost_usd": None if t.unpriced else str(t.cost_usd), "saved_cost_usd": str(t.saved_usd),
+                 "served_by": dict(t.served_by)}
                 for (m, c), t in self.tallies.items()
             ],
         }
@@ -137,6 +154,15 @@ class RunSummary:
         if self.unpriced_models:
             parts.append(f"no price known for {', '.join(self.unpriced_models)}: their cost is unknown and not in "
                          "the total (set LLMConfig.pricing, or install llmkit[prices])")
+        elsewhere = self.served_elsewhere()
+        if elsewhere:
+            rows_of: dict[str, int] = {}
+            for (model, _), t in self.tallies.items():
+                rows_of[model] = rows_of.get(model, 0) + t.rows
+            named = "; ".join(f"{model} -> {served} ({n} of {rows_of[model]} rows)"
+                              for (model, served), n in elsewhere.items())
+            parts.append(f"answered by another model than the one asked for: {named} (as the server named it; "
+                         "costs are priced as the model asked for)")
         if self.message:
             parts.append(self.message)
         if self.tallies:

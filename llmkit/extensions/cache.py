@@ -98,6 +98,7 @@ class ResponseCacheExtension:
             usage=usage,
             finish_reason=answer.finish_reason,
             finish_reason_raw=answer.finish_reason_raw,
+            served_model=answer.served_model,
             cached=True,
             original_latency_s=answer.latency_s,
             model=llm.model.identifier,

@@ -6,7 +6,7 @@ for its ``/v1`` door); ``OpenAIChatServer`` is a server that speaks only this pr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -277,8 +277,12 @@ class OpenAIChatProtocol:
         reasoning_field: str | None = None,
         thinking_default: bool = False,
         lookup: Callable[[str], ModelSpec | None] | None = None,
+        served_as: Mapping[str, str] | None = None,
     ) -> None:
         self.server = server
+        #: The model a body names as having answered, per model asked for (a dated snapshot, a gateway's fallback);
+        #: the model asked for when it is not listed.
+        self.served_as = dict(served_as or {})
         self.flavor = flavor
         self.models = models
         self.reasoning_field = reasoning_field or flavor.reasoning_field
@@ -433,6 +437,9 @@ class OpenAIChatProtocol:
             "predicted_per_second": 400.0,
         }
 
+    def _served(self, body: dict[str, Any]) -> Any:
+        return self.served_as.get(body.get("model"), body.get("model"))
+
     def _finish(self, r: Reply) -> str:
         return "length" if r.truncated else "stop"
 
@@ -448,7 +455,7 @@ class OpenAIChatProtocol:
             "id": COMPLETION_ID,
             "object": "chat.completion",
             "created": CREATED,
-            "model": body.get("model"),
+            "model": self._served(body),
             "system_fingerprint": "fp_loopback",
             "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": self._finish(r)}],
             "usage": self._usage(r),
@@ -471,7 +478,7 @@ class OpenAIChatProtocol:
                     "id": COMPLETION_ID,
                     "object": "chat.completion.chunk",
                     "created": CREATED,
-                    "model": body.get("model"),
+                    "model": self._served(body),
                     "system_fingerprint": "fp_loopback",
                     "choices": [choice],
                     **extra,
@@ -499,7 +506,7 @@ class OpenAIChatProtocol:
                         "id": COMPLETION_ID,
                         "object": "chat.completion.chunk",
                         "created": CREATED,
-                        "model": body.get("model"),
+                        "model": self._served(body),
                         "choices": [],
                         "usage": self._usage(r),
                         **final,
@@ -565,6 +572,7 @@ class OpenAIChatServer(LoopbackServer):
         thinking_default: bool = False,
         known_models_only: bool = False,
         n_ctx: int = 8192,
+        served_as: Mapping[str, str] | None = None,
         **options: Any,
     ) -> None:
         if flavor not in FLAVORS or flavor == "ollama":
@@ -579,6 +587,7 @@ class OpenAIChatServer(LoopbackServer):
             reasoning_field=reasoning_field,
             thinking_default=thinking_default,
             lookup=self._lookup if known_models_only else None,
+            served_as=served_as,
         )
         super().__init__(**options)
 
