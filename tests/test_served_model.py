@@ -49,8 +49,7 @@ def test_a_sweep_records_who_answered_and_names_the_rows_another_model_answered(
 
     assert main(["run", str(spec), "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "answered by another model than the one asked for: gpt-4o -> gpt-4o-mini-2024-07-18 (10 of 10 rows)" \
-        in out and "gpt-4.1 ->" not in out
+    assert "asked for): gpt-4o: 10 of 10 rows by gpt-4o-mini-2024-07-18\n" in out and "gpt-4.1: " not in out
     run_dir = Path(next(line for line in out.splitlines() if line.startswith("run directory: ")).split(": ", 1)[1])
     frame = ev.load(run_dir)
     served = frame.groupby("model")["served_model"].unique().to_dict()
@@ -59,6 +58,13 @@ def test_a_sweep_records_who_answered_and_names_the_rows_another_model_answered(
     per_variant = json.loads((run_dir / "run.json").read_text())["summary"]["per_variant"]
     assert [v["served_by"] for v in per_variant if v["model"] == "gpt-4o"] == [{"gpt-4o-mini-2024-07-18": 5}] * 2
     assert all(v["served_by"] == {} for v in per_variant if v["model"] == "gpt-4.1")
+
+    assert main(["report", str(run_dir)]) == 0  # what a colleague reads, in the terminal and in report.html
+    report = capsys.readouterr().out
+    assert "gpt-4o / default: 5 of 5 rows by gpt-4o-mini-2024-07-18" in report and "gpt-4.1 /" not in \
+        report.split("answered by another model")[1]
+    page = (run_dir / "report" / "report.html").read_text()
+    assert "Answered by another model than the one asked for" in page and "gpt-4o-mini-2024-07-18" in page
 
     requests = len(server.requests)
     again = ev.run(spec, progress=False)  # every answer from the cache: who answered then is still known

@@ -1,6 +1,7 @@
 """Which columns hold scores (`score_<name>` in the rows, `<name>_mean/_ci_low/_ci_high` in a summary), and the one
 rule every mean follows: a failed call is a failed answer (its scores count as 0) unless errors are excluded, which
-gives the conditional mean over successful calls."""
+gives the conditional mean over successful calls. Also the summary's note on rows another model answered, which
+the terminal and the HTML report both print."""
 
 from __future__ import annotations
 
@@ -39,3 +40,15 @@ def scored(df: Any, exclude_errors: bool = False) -> Any:
     out = df.copy()
     out.loc[failed, columns] = 0.0
     return out
+
+
+def answered_elsewhere_text(summary: Any) -> str | None:
+    """One line naming the model × configs that another model answered, or None."""
+    if "answered_by_other" not in summary:
+        return None
+    found = [f"{r['model']} / {r['config_label']}: {r['answered_by_other']} of {r['n']} rows by {r['answered_by']}"
+             for _, r in summary.iterrows() if r["answered_by_other"]]
+    if not found:
+        return None
+    return ("answered by another model than the one asked for (as the server named it; costs are priced as the "
+            f"model asked for): {'; '.join(found)}")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from llmkit.evals import fmt
-from llmkit.evals.columns import score_columns, score_rule, summary_scorers
+from llmkit.evals.columns import answered_elsewhere_text, score_columns, score_rule, summary_scorers
 
 
 class Report(Protocol):
@@ -93,7 +93,12 @@ def _summary(report: Report) -> str:
             + summary_table(report.summary) +
             "<p class='note'>Scores: mean over prompts (repeats averaged first) with a 95% bootstrap interval over "
             "prompts. Latency and TTFT over successful calls. Cost (charged) is what this run paid (response-cache "
-            "hits are free); per 1,000 calls is at list price.</p>")
+            "hits are free); per 1,000 calls is at list price.</p>" + _elsewhere(report))
+
+
+def _elsewhere(report: Report) -> str:
+    text = answered_elsewhere_text(report.summary)
+    return f"<p class='unknown'>{escape(text[0].upper() + text[1:])}.</p>" if text else ""
 
 
 def _comparison(report: Report) -> str:

@@ -13,6 +13,8 @@ Definitions (README-ready):
   bootstrap interval, cost ratio (list cost per call) and latency ratio (median) against the baseline.
 - the cost analysis columns (cost_*_usd, cost_per_correct_*, projected_cost_usd) are defined in
   llmkit.evals.costs; an unknown price is NaN ("unknown"), never $0.
+- `answered_by_other` counts the rows whose server named another model than the one asked for (`served_model`;
+  a dated snapshot is the same model, see llmkit.models.same_model), `answered_by` names those models.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from typing import Any
 
 from llmkit.errors import ReportError
 from llmkit.evals import fmt
-from llmkit.evals.columns import score_columns, score_rule, scored, summary_scorers
+from llmkit.evals.columns import answered_elsewhere_text, score_columns, score_rule, scored, summary_scorers
 from llmkit.evals.costs import cheapest_meeting, row_costs, variant_costs
 from llmkit.evals.stats import bootstrap_mean_ci, percentile
+from llmkit.models import same_model
 
 DEFAULT_PROJECTION = 1_000_000
 __all__ = ["Report", "build_report", "compare", "score_columns", "summarize"]
@@ -50,6 +53,7 @@ def summarize(df: Any, manifest: Mapping[str, Any] | None = None, project: int =
     records = []
     costs = row_costs(df, manifest or {})
     scorers = score_columns(df)
+    asked = {m.get("id"): m.get("name") for m in (manifest or {}).get("models") or [] if isinstance(m, dict)}
     for (model, label), group in df.groupby(["model", "config_label"], sort=False, observed=True):
         ok = group[group["error_type"].isna()]
         record: dict[str, Any] = {
@@ -68,6 +72,8 @@ def summarize(df: Any, manifest: Mapping[str, Any] | None = None, project: int =
             "cache_hits": int(group["cached"].sum()),
             "saved_cost_usd": float(group["saved_cost_usd"].sum(skipna=False)),
         }
+        others = _answered_by_other(ok, asked.get(model))
+        record["answered_by_other"], record["answered_by"] = len(others), ", ".join(dict.fromkeys(others))
         record["scores"] = score_rule(exclude_errors)
         graded = scored(group, exclude_errors)
         for column in scorers:
@@ -77,6 +83,13 @@ def summarize(df: Any, manifest: Mapping[str, Any] | None = None, project: int =
         record.update(variant_costs(group, costs.loc[group.index], scorers, project))
         records.append(record)
     return pd.DataFrame.from_records(records)
+
+
+def _answered_by_other(rows: Any, asked: str | None) -> list[str]:
+    """The served models of `rows` that are not the model asked for (none when the run did not record its name)."""
+    if not asked or "served_model" not in rows:
+        return []
+    return [served for served in rows["served_model"].dropna() if not same_model(asked, str(served))]
 
 
 def _select_baseline(df: Any, baseline: str) -> tuple[str, str]:
@@ -146,6 +159,9 @@ class Report:
                  f"{int(s['n'].sum()) if len(s) else 0} rows"]
         if len(s):
             lines += [f"scores: {score_rule(self.exclude_errors)}", _terminal_table(s)]
+            elsewhere = answered_elsewhere_text(s)
+            if elsewhere:
+                lines.append(elsewhere)
         if self.comparison is not None and len(self.comparison):
             lines += ["", f"paired comparison vs {self.comparison['baseline'].iloc[0]} (diff = other - baseline, "
                           "95% bootstrap CI over prompts)", _terminal_comparison(self.comparison)]

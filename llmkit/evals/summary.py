@@ -159,10 +159,10 @@ class RunSummary:
             rows_of: dict[str, int] = {}
             for (model, _), t in self.tallies.items():
                 rows_of[model] = rows_of.get(model, 0) + t.rows
-            named = "; ".join(f"{model} -> {served} ({n} of {rows_of[model]} rows)"
+            named = "; ".join(f"{model}: {n} of {rows_of[model]} rows by {served}"
                               for (model, served), n in elsewhere.items())
-            parts.append(f"answered by another model than the one asked for: {named} (as the server named it; "
-                         "costs are priced as the model asked for)")
+            parts.append("answered by another model than the one asked for (as the server named it; costs are "
+                         f"priced as the model asked for): {named}")
         if self.message:
             parts.append(self.message)
         if self.tallies:
