@@ -178,8 +178,8 @@ def _present(value: Any) -> bool:
 
 
 def answer_html(row: Any, scorers: list[str]) -> str:
-    """One model × config × repeat's answer: scores, latency, tokens, cost, error, reasoning (collapsed), output,
-    judge explanation."""
+    """One model × config × repeat's answer: scores, latency, tokens, cost, the model the server named when it is
+    not the id asked for, error, reasoning (collapsed), output, judge explanation."""
     error = _present(row.get("error_type"))
     scores = " · ".join(f"{escape(c.removeprefix('score_'))} {fmt.fixed(row[c], 2)}" for c in scorers)
     title = escape(f"{row['model']} / {row['config_label']} · repeat {row['repeat']}")
@@ -188,6 +188,9 @@ def answer_html(row: Any, scorers: list[str]) -> str:
              + (f" (reasoning {fmt.fixed(row.get('reasoning_tokens'), 0)})"
                 if _present(row.get("reasoning_tokens")) and float(row["reasoning_tokens"]) else ""),
              "cost " + _money(row.get("cost_usd"))]
+    served = row.get("served_model")
+    if _present(served) and served != row["model"]:  # the snapshot (or other model) the server says answered
+        stats.append(f"served by {escape(str(served))}")
     if row.get("cached"):
         stats.append("cached")
     if _present(row.get("finish_reason")) and row.get("finish_reason") != "stop":
