@@ -257,8 +257,8 @@ class CompleteResponse(_CarriesBody, frozen=True):
                                 self.finish_reason_raw, self.served_model)
 
     def stats_line(self) -> str:
-        """latency · TTFT · tokens and cost (· cached · finish reason), one line: what the playground, the compare
-        view and the notebook repr show."""
+        """latency · TTFT · tokens and cost (· cached · finish reason · the model the server named when it is not
+        the id asked for), one line: what the playground, the compare view and the notebook repr show."""
         parts = []
         if self.latency_s is not None:
             parts.append(f"latency {self.latency_s:.3f}s")
@@ -272,6 +272,8 @@ class CompleteResponse(_CarriesBody, frozen=True):
             raw = self.finish_reason_raw
             shown = raw if raw and raw.lower() != self.finish_reason else None
             parts.append(f"finish {self.finish_reason}" + (f" ({shown})" if shown else ""))
+        if self.served_model and self.served_model != self.model:
+            parts.append(f"served by {self.served_model}")
         return " · ".join(parts)
 
     def _repr_html_(self) -> str:

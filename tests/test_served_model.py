@@ -13,6 +13,7 @@ import pytest
 from evals_helpers import write_spec
 
 import llmkit.evals as ev
+from llmkit import LLMFactory
 from llmkit.evals.cli import main
 from llmkit.models import same_model
 from tests.servers import OpenAIChatServer
@@ -66,6 +67,10 @@ def test_a_sweep_records_who_answered_and_names_the_rows_another_model_answered(
     page = (run_dir / "report" / "report.html").read_text()
     assert "Answered by another model than the one asked for" in page
     assert page.count("served by gpt-4o-mini-2024-07-18") == 10 and page.count("served by gpt-4.1-2025-04-14") == 10
+
+    # the one-line stats a notebook, the playground and `llmkit prompt` show
+    answer = LLMFactory.create_llm("gpt-4o").send_user_message_sync("hello")
+    assert answer.stats_line().endswith(" · served by gpt-4o-mini-2024-07-18")
 
     requests = len(server.requests)
     again = ev.run(spec, progress=False)  # every answer from the cache: who answered then is still known
