@@ -128,10 +128,8 @@ class OpenAIChatLLM(HTTPLLM):
                                 provider_message=message)
         content, reasoning = self._split(choice.get("message") or {})
         raw = as_text(choice.get("finish_reason"))
-        served = body.get("model")  # as_name inlined: this runs on every call of the most used adapter
         return WireResponse(content, reasoning or None, self._usage(body.get("usage"), reasoning),
-                            finish_reason(raw, FINISH_REASONS), raw, body, None,
-                            served if type(served) is str and served else None)
+                            finish_reason(raw, FINISH_REASONS), raw, body, None, as_name(body.get("model")))
 
     async def parse_stream(self, events: AsyncIterator[tuple[str, str]],
                            endpoint: Endpoint) -> AsyncIterator[ChunkResponse]:

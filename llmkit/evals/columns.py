@@ -42,6 +42,10 @@ def scored(df: Any, exclude_errors: bool = False) -> Any:
     return out
 
 
+ANSWERED_ELSEWHERE = ("answered by another model than the one asked for (as the server named it; costs are priced as "
+                      "the model asked for)")
+
+
 def answered_elsewhere_text(summary: Any) -> str | None:
     """One line naming the model × configs that another model answered, or None."""
     if "answered_by_other" not in summary:
@@ -50,5 +54,4 @@ def answered_elsewhere_text(summary: Any) -> str | None:
              for _, r in summary.iterrows() if r["answered_by_other"]]
     if not found:
         return None
-    return ("answered by another model than the one asked for (as the server named it; costs are priced as the "
-            f"model asked for): {'; '.join(found)}")
+    return f"{ANSWERED_ELSEWHERE}: {'; '.join(found)}"

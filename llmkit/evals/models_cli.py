@@ -17,7 +17,7 @@ def models_command(args: argparse.Namespace) -> int:
     """List models by runtime (or as JSON), with prices and availability."""
     from llmkit.billing import effective_pricing
     from llmkit.factory import LLMFactory
-    from llmkit.models import LLMRuntime, lifecycle, status_text
+    from llmkit.models import LLMRuntime, status_text
 
     runtime = None
     if args.runtime:
@@ -45,8 +45,9 @@ def models_command(args: argparse.Namespace) -> int:
         price = "unknown" if rates is None else f"{rates.input}/{rates.output}" + (
             " (illustrative)" if pricing and pricing.illustrative else "")
         status = "yes" if available else f"no: {available.reason}"
-        if lifecycle(m) != "active":
-            status += f" [{status_text(m)}]"
+        lifecycle = status_text(m)
+        if lifecycle != "active":
+            status += f" [{lifecycle}]"
         by_runtime.setdefault(m.runtime.value, []).append([m.identifier, m.provider.value, price, status])
     if args.json:
         print(json.dumps(listed, indent=1))

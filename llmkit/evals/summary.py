@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from llmkit.evals.columns import ANSWERED_ELSEWHERE
 from llmkit.models import same_model
 
 
@@ -161,8 +162,7 @@ class RunSummary:
                 rows_of[model] = rows_of.get(model, 0) + t.rows
             named = "; ".join(f"{model}: {n} of {rows_of[model]} rows by {served}"
                               for (model, served), n in elsewhere.items())
-            parts.append("answered by another model than the one asked for (as the server named it; costs are "
-                         f"priced as the model asked for): {named}")
+            parts.append(f"{ANSWERED_ELSEWHERE}: {named}")
         if self.message:
             parts.append(self.message)
         if self.tallies:
